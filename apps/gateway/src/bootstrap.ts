@@ -1,0 +1,66 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import rateLimit from '@fastify/rate-limit';
+import { Logger } from 'nestjs-pino';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppConfig, ensureCredentialsKey } from '../../../libs/config/src';
+import { ErrorCode } from '../../../libs/contracts/src';
+import { apiKeyFromHeaders, hashApiKey } from '../../../libs/auth/src/api-key.hash';
+import { createValidationPipe, ProblemException } from '../../../libs/http/src';
+import { requestIdOf, SERVICE_NAME, SERVICE_VERSION } from '../../../libs/observability/src';
+import { AppModule } from './app.module';
+
+const OPERATIONS_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/** Rate limits apply per API key (hashed, never logged), or per client address without one. */
+function rateLimitKey(request: FastifyRequest): string {
+  const key = apiKeyFromHeaders(request.headers);
+  return key ? `key:${hashApiKey(key)}` : `ip:${request.ip}`;
+}
+
+async function configureFastify(fastify: FastifyInstance, config: AppConfig): Promise<void> {
+  // JSON only: a text/plain body would otherwise reach validation as a string and read as a 400.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await fastify.register(rateLimit, {
+    global: true,
+    max: config.rateLimitMax,
+    timeWindow: config.rateLimitWindowMs,
+    keyGenerator: rateLimitKey,
+    allowList: (request) => OPERATIONS_PATHS.has(request.url.split('?')[0]),
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new ProblemException(429, ErrorCode.RateLimited, `Rate limit of ${context.max} requests per ${context.after} exceeded for this key; retry later`), { statusCode: 429 }),
+  });
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('WhatsApp Gateway API')
+      .setDescription('Durable, idempotent WhatsApp sessions, sends and webhooks. Errors are RFC 9457 problem documents.')
+      .setVersion(SERVICE_VERSION)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'x-api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+}
+
+/** Builds the application for a role; main.ts listens, tests use it directly. */
+export async function createApp(rawConfig: AppConfig): Promise<NestFastifyApplication> {
+  const config = ensureCredentialsKey(rawConfig);
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, genReqId: requestIdOf, trustProxy: false });
+  await configureFastify(adapter.getInstance(), config);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), adapter, { bufferLogs: true, abortOnError: false });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalPipes(createValidationPipe());
+  if (config.runsApi) setupSwagger(app);
+  return app;
+}
+
+export { SERVICE_NAME };

@@ -1,0 +1,3 @@
+import { main } from '../../gateway/src/main';
+
+void main('worker');

@@ -1,0 +1,5 @@
+export * from './principal';
+export * from './auth.module';
+export * from './api-key.service';
+export * from './api-key.hash';
+export * from './auth.exception';

@@ -1,0 +1,4 @@
+export * from './problem.exception';
+export * from './problem.filter';
+export * from './validation';
+export * from './cursor';

@@ -1,0 +1,6 @@
+export * from './metrics';
+export * from './metrics.module';
+export * from './readiness';
+export * from './observability.module';
+export * from './logger.module';
+export * from './service-info';

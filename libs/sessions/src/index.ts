@@ -1,0 +1,3 @@
+export * from './sessions.module';
+export * from './sessions.repository';
+export * from './connections.dto';
