@@ -22,6 +22,14 @@ function rateLimitKey(request: FastifyRequest): string {
 async function configureFastify(fastify: FastifyInstance, config: AppConfig): Promise<void> {
   // JSON only: a text/plain body would otherwise reach validation as a string and read as a 400.
   fastify.removeContentTypeParser('text/plain');
+  // An empty body sent with a JSON content type (common for DELETE and POST actions) means "no body", not an error.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -55,7 +63,7 @@ export async function createApp(rawConfig: AppConfig): Promise<NestFastifyApplic
   const config = ensureCredentialsKey(rawConfig);
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, genReqId: requestIdOf, trustProxy: false });
   await configureFastify(adapter.getInstance(), config);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), adapter, { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalPipes(createValidationPipe());

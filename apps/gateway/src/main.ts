@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from '../../../libs/config/src';
+import { ConfigError, loadConfig, processEnvironment } from '../../../libs/config/src';
 import { DataDirLockedError } from '../../../libs/persistence/src';
 import { createApp } from './bootstrap';
 
@@ -11,7 +11,7 @@ export async function main(roleOverride?: string): Promise<void> {
   const started = Date.now();
   let config;
   try {
-    config = loadConfig(roleOverride ? { ...process.env, ROLE: roleOverride } : process.env);
+    config = loadConfig(processEnvironment(roleOverride ? { ROLE: roleOverride } : {}));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

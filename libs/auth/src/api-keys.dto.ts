@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { ApiKeyEntity } from '../../persistence/src';
 import type { ApiKeyRole } from '../../persistence/src';
 
@@ -17,7 +17,6 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({ description: 'Required for role=connection: the connection this key may use' })
   @ValidateIf((o: CreateApiKeyDto) => o.role === 'connection' || o.sessionId !== undefined)
   @IsUUID()
-  @IsOptional()
   sessionId?: string;
 }
 

@@ -124,3 +124,6 @@ function parseCredentialsKey(raw: string | undefined, problems: string[]): Buffe
   }
   return key;
 }
+
+/** The process environment with some variables forced (entry points pin ROLE). */
+export const processEnvironment = (overrides: Env = {}): Env => ({ ...process.env, ...overrides });

@@ -1,0 +1,81 @@
+import { ConfigError, loadConfig } from './load-config';
+
+const KEY = Buffer.alloc(32, 1).toString('base64');
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded all-in-one mode', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, role: 'all', logLevel: 'info', databaseUrl: undefined, redisUrl: undefined, migrateOnBoot: true });
+    expect(config.embedded).toBe(true);
+    expect(config.dataDir).toMatch(/\/data$/);
+    expect(config.runsApi && config.runsWorker).toBe(true);
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      ROLE: 'worker',
+      DATA_DIR: '/tmp/x',
+      DATABASE_URL: 'postgres://u@h:5432/db',
+      REDIS_URL: 'redis://h:6379',
+      ADMIN_API_KEY: 'a'.repeat(20),
+      CREDENTIALS_KEY: KEY,
+      LOG_LEVEL: 'debug',
+      WA_SANDBOX_URL: 'http://127.0.0.1:4000',
+      WEBHOOK_ALLOW_PRIVATE_HOSTS: '127.0.0.1, localhost',
+    });
+    expect(config).toMatchObject({ port: 8080, role: 'worker', dataDir: '/tmp/x', logLevel: 'debug', sandboxUrl: 'http://127.0.0.1:4000', webhookAllowPrivateHosts: ['127.0.0.1', 'localhost'] });
+    expect(config.credentialsKey).toEqual(Buffer.alloc(32, 1));
+    expect(config.runsApi).toBe(false);
+    expect(config.embedded).toBe(false);
+  });
+
+  it('accepts a hex credentials key', () => {
+    expect(loadConfig({ CREDENTIALS_KEY: 'ab'.repeat(32) }).credentialsKey).toEqual(Buffer.alloc(32, 0xab));
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ROLE: 'boss' }, 'ROLE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: 'mysql://h/db', CREDENTIALS_KEY: KEY }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url', CREDENTIALS_KEY: KEY }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'http://h' }, 'REDIS_URL'],
+    [{ WA_SANDBOX_URL: 'ftp://h' }, 'WA_SANDBOX_URL'],
+    [{ CREDENTIALS_KEY: 'short' }, 'CREDENTIALS_KEY'],
+    [{ ADMIN_API_KEY: 'tiny' }, 'ADMIN_API_KEY'],
+    [{ DATABASE_URL: 'postgres://h/db' }, 'CREDENTIALS_KEY'],
+    [{ ROLE: 'api' }, 'ROLE=api needs DATABASE_URL'],
+    [{ MIGRATE_ON_BOOT: 'perhaps' }, 'MIGRATE_ON_BOOT'],
+    [{ RATE_LIMIT_MAX: '0' }, 'RATE_LIMIT_MAX'],
+  ])('rejects %j naming %s', (env, name) => {
+    const problems = problemsOf(env as Record<string, string>);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it('names every bad variable in one error', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: '-1', ROLE: 'x', LOG_LEVEL: 'y', REDIS_URL: 'z' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const name of ['PORT', 'ROLE', 'LOG_LEVEL', 'REDIS_URL']) expect(message).toContain(name);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: ' ' }).port).toBe(3000);
+  });
+});
