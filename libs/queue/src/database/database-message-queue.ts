@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { Pool, type PoolClient } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Metrics } from '../../../observability/src/metrics';
+import { QueueError, QueueErrorCode } from '../errors';
+import {
+  Consumer,
+  MessageQueue,
+  errorMessage,
+  type ConsumeOptions,
+  type DeadLetter,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type JobHandler,
+  type JobInfo,
+  type NewJob,
+  type QueueCounts,
+  type RateLimit,
+} from '../message-queue';
+import { assertJobName, assertQueueName } from '../names';
+import { QueueMetrics } from '../queue-metrics';
+import { RetryPolicies, decideAfterFailure, type RetryPolicyConfig } from '../retry-policy';
+import { JobStore, NOTIFY_CHANNEL, type ClaimedJob, type StoredJob } from './job-store';
+
+export interface DatabaseMessageQueueOptions {
+  /** The application's data source (PostgreSQL or PGlite) with `queueMigrations` applied. */
+  dataSource: DataSource;
+  retry?: RetryPolicyConfig;
+  metrics?: Metrics;
+  /** A running job whose lock is not renewed for this long is given to another consumer. Default 30 s. */
+  visibilityTimeoutMs?: number;
+  /** Safety-net polling when no notification arrives. Default 1 s. */
+  pollIntervalMs?: number;
+  /** How long completed jobs (and so their ids, for idempotency) are kept. Default 24 h. */
+  completedRetentionMs?: number;
+  /** How often each consumer refreshes `queue_size` for its queue. Default 15 s; 0 disables. */
+  metricsIntervalMs?: number;
+  /** LISTEN for inserts made by other processes (pg only). Default true. */
+  listen?: boolean;
+  onError?: (error: unknown, context: string) => void;
+}
+
+const LOST_LOCK_ERROR = 'LockExpired: the consumer stopped renewing its lock (crash or stall)';
+
+/**
+ * `MessageQueue` on a jobs table in the application's own database, for the
+ * embedded mode (PGlite) and for PostgreSQL without Redis.
+ *
+ * Wake-ups: consumers in this process are woken directly by enqueue; other
+ * processes by LISTEN/NOTIFY when the data source is a pg pool; polling every
+ * `pollIntervalMs` and a timer on the next due job cover everything else
+ * (PGlite, lost notifications, delayed jobs).
+ */
+export class DatabaseMessageQueue extends MessageQueue {
+  private readonly store: JobStore;
+  private readonly policies: RetryPolicies;
+  private readonly metrics: QueueMetrics;
+  private readonly consumers = new Set<DatabaseConsumer>();
+  private listener?: PoolClient;
+  private listenerStarting?: Promise<void>;
+  private closed = false;
+  readonly settings: Required<Omit<DatabaseMessageQueueOptions, 'dataSource' | 'retry' | 'metrics'>>;
+
+  constructor(private readonly options: DatabaseMessageQueueOptions) {
+    super();
+    this.store = new JobStore(options.dataSource);
+    this.policies = new RetryPolicies(options.retry);
+    this.metrics = new QueueMetrics(options.metrics);
+    this.settings = {
+      visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      completedRetentionMs: options.completedRetentionMs ?? 24 * 60 * 60 * 1000,
+      metricsIntervalMs: options.metricsIntervalMs ?? 15_000,
+      listen: options.listen ?? true,
+      onError: options.onError ?? ((error, context) => console.error(`[queue] ${context}:`, error)),
+    };
+  }
+
+  async enqueue<T>(queue: string, name: string, payload: T, options?: EnqueueOptions): Promise<EnqueueResult> {
+    const [result] = await this.enqueueMany(queue, [{ name, payload, options }]);
+    return result;
+  }
+
+  async enqueueMany<T>(queue: string, jobs: ReadonlyArray<NewJob<T>>): Promise<EnqueueResult[]> {
+    this.assertOpen();
+    assertQueueName(queue);
+    if (jobs.length === 0) return [];
+    const rows = jobs.map((job) => ({
+      jobId: job.options?.jobId ?? randomUUID(),
+      name: assertJobName(job.name),
+      payload: job.payload,
+      priority: job.options?.priority ?? 0,
+      delayMs: Math.max(0, Math.round(job.options?.delayMs ?? 0)),
+      policy: this.policies.resolve(queue, job.options?.retry),
+    }));
+    const created = await this.store.insert(queue, rows);
+    if (created.size > 0) this.wakeLocal(queue);
+    // A repeated id inside one batch is created once: only its first occurrence reports it.
+    const seen = new Set<string>();
+    return rows.map((r) => {
+      const first = !seen.has(r.jobId);
+      seen.add(r.jobId);
+      return { jobId: r.jobId, created: first && created.has(r.jobId) };
+    });
+  }
+
+  async consume<T>(queue: string, handler: JobHandler<T>, options: ConsumeOptions = {}): Promise<Consumer> {
+    this.assertOpen();
+    assertQueueName(queue);
+    const consumer = new DatabaseConsumer(queue, handler as JobHandler, options, this.store, this.metrics, this.settings, () => {
+      this.consumers.delete(consumer);
+    });
+    this.consumers.add(consumer);
+    if (this.settings.listen) await this.startListener();
+    if (options.autostart !== false) consumer.start();
+    return consumer;
+  }
+
+  async pause(queue: string): Promise<void> {
+    await this.store.setPaused(assertQueueName(queue), true);
+    await this.announce(queue);
+  }
+
+  async resume(queue: string): Promise<void> {
+    await this.store.setPaused(assertQueueName(queue), false);
+    await this.announce(queue);
+  }
+
+  async setRateLimit(queue: string, limit: RateLimit | null): Promise<void> {
+    if (limit && !(limit.max >= 1 && limit.durationMs >= 1)) throw new RangeError('rate limit needs max >= 1 and durationMs >= 1');
+    await this.store.setRateLimit(assertQueueName(queue), limit);
+    await this.announce(queue);
+  }
+
+  async getCounts(queue: string): Promise<QueueCounts> {
+    const counts = await this.store.counts(queue);
+    this.metrics.sizes(queue, counts);
+    return counts;
+  }
+
+  async getJob(queue: string, jobId: string): Promise<JobInfo | null> {
+    const job = await this.store.get(queue, jobId);
+    return job
+      ? { queue, jobId, name: job.name, payload: job.payload, state: job.state, attemptsStarted: job.attemptsMade, maxAttempts: job.maxAttempts, history: job.history }
+      : null;
+  }
+
+  async listDeadLetters(queue: string, page: { offset?: number; limit?: number } = {}): Promise<DeadLetter[]> {
+    const jobs = await this.store.deadLetters(queue, page.offset ?? 0, page.limit ?? 100);
+    return jobs.map((job) => toDeadLetter(queue, job));
+  }
+
+  async replayDeadLetter(queue: string, jobId: string): Promise<boolean> {
+    const replayed = await this.store.replay(queue, jobId);
+    if (replayed) await this.announce(queue);
+    return replayed;
+  }
+
+  discardDeadLetter(queue: string, jobId: string): Promise<boolean> {
+    return this.store.discard(queue, jobId);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.consumers].map((c) => c.close()));
+    await this.listenerStarting?.catch(() => undefined);
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      listener.removeAllListeners('notification');
+      await listener.query(`UNLISTEN ${NOTIFY_CHANNEL}`).catch(() => undefined);
+      listener.release();
+    }
+  }
+
+  /** Wakes consumers here and, through NOTIFY, in other processes (settings changes and replays are not inserts). */
+  private async announce(queue: string): Promise<void> {
+    this.wakeLocal(queue);
+    await this.store.notify(queue);
+  }
+
+  private wakeLocal(queue: string): void {
+    for (const consumer of this.consumers) if (consumer.queue === queue) consumer.wake(true);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new QueueError(QueueErrorCode.Closed, 'the message queue is closed');
+  }
+
+  /**
+   * One LISTEN connection per driver, taken from the data source's pg pool.
+   * PGlite has no pool of sessions to listen on, and needs none: it cannot be
+   * shared between processes, so every producer is in this process.
+   */
+  private startListener(): Promise<void> {
+    if (this.listener || this.listenerStarting) return this.listenerStarting ?? Promise.resolve();
+    const master: unknown = (this.options.dataSource.driver as unknown as { master?: unknown }).master;
+    if (!(master instanceof Pool)) return Promise.resolve();
+    this.listenerStarting = (async () => {
+      try {
+        const client = await master.connect();
+        client.on('notification', (message) => {
+          if (message.channel === NOTIFY_CHANNEL && message.payload) this.wakeLocal(message.payload);
+        });
+        client.on('error', (error) => {
+          // Polling keeps consumers going; the next consume() call listens again.
+          this.settings.onError(error, 'queue listener connection');
+          if (this.listener === client) this.listener = undefined;
+          client.release(error);
+        });
+        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        if (this.closed) client.release();
+        else this.listener = client;
+      } catch (error) {
+        this.settings.onError(error, 'starting the queue listener (falling back to polling)');
+      } finally {
+        this.listenerStarting = undefined;
+      }
+    })();
+    return this.listenerStarting;
+  }
+}
+
+interface RunningJob {
+  jobId: string;
+  lockToken: string;
+  done: Promise<void>;
+}
+
+/** One queue's claim loop in this process. */
+class DatabaseConsumer extends Consumer {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly concurrency: number;
+  private readonly strict: boolean;
+  private started = false;
+  private closing = false;
+  private loop?: Promise<void>;
+  private woken = false;
+  private wakeSleeper?: () => void;
+  private rateLimit: RateLimit | null = null;
+  /** Cached so a paused queue is not polled hot; the claim statement re-checks it anyway. */
+  private paused = false;
+  private nextMaintenanceAt = 0;
+  private nextMetricsAt = 0;
+  private nextPurgeAt = 0;
+  private renewTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly queue: string,
+    private readonly handler: JobHandler,
+    options: ConsumeOptions,
+    private readonly store: JobStore,
+    private readonly metrics: QueueMetrics,
+    private readonly settings: DatabaseMessageQueue['settings'],
+    private readonly onClosed: () => void,
+  ) {
+    super();
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    this.strict = options.ordering === 'strict';
+  }
+
+  start(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    this.renewTimer = setInterval(() => void this.renewLocks(), Math.max(50, Math.floor(this.settings.visibilityTimeoutMs / 3)));
+    this.loop = this.run();
+  }
+
+  /** `settingsChanged`: pause, rate limit or a replay may have changed, re-read settings before claiming. */
+  wake(settingsChanged = false): void {
+    if (settingsChanged) this.nextMaintenanceAt = 0;
+    this.woken = true;
+    this.wakeSleeper?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return this.loop;
+    this.closing = true;
+    this.wake();
+    await this.loop;
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    clearInterval(this.renewTimer);
+    this.onClosed();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      let sleepMs = this.settings.pollIntervalMs;
+      try {
+        // Cleared before reading anything: a wake-up that arrives from here on makes the next sleep return at once.
+        this.woken = false;
+        await this.maintain();
+        const free = this.concurrency - this.running.size;
+        if (free > 0) {
+          const { claimed, retryInMs } = await this.claim(free);
+          for (const job of claimed) this.execute(job);
+          if (claimed.length === free) continue;
+          if (retryInMs !== null) sleepMs = Math.min(sleepMs, retryInMs);
+        }
+      } catch (error) {
+        if (this.closing) break;
+        this.settings.onError(error, `claiming from ${this.queue}`);
+      }
+      await this.sleep(sleepMs);
+    }
+  }
+
+  /** Claims up to `wanted` jobs; when it got fewer, says how long until it is worth asking again. */
+  private async claim(wanted: number): Promise<{ claimed: ClaimedJob[]; retryInMs: number | null }> {
+    if (this.paused || (this.strict && this.running.size > 0)) return { claimed: [], retryInMs: null };
+    const token = randomUUID();
+    const vis = this.settings.visibilityTimeoutMs;
+    let limit = this.strict ? 1 : wanted;
+    let reservation = null;
+    if (this.rateLimit) {
+      reservation = await this.store.reserveStarts(this.queue, limit);
+      if (reservation === null) this.rateLimit = null;
+      else if (reservation.granted === 0) return { claimed: [], retryInMs: Math.max(1, reservation.windowLeftMs) };
+      else limit = reservation.granted;
+    }
+    const claimed = this.strict ? await this.store.claimHead(this.queue, token, vis) : await this.store.claim(this.queue, limit, token, vis);
+    if (reservation && claimed.length < reservation.granted) {
+      await this.store.returnStarts(this.queue, reservation.windowStart, reservation.granted - claimed.length);
+    }
+    if (claimed.length === wanted) return { claimed, retryInMs: null };
+    if (reservation && claimed.length === reservation.granted && reservation.granted < wanted) {
+      // Held back by the rate limit: ask again when the window ends.
+      return { claimed, retryInMs: Math.max(1, reservation.windowLeftMs) };
+    }
+    const nextDue = this.strict ? await this.store.headDueInMs(this.queue) : await this.store.nextDueInMs(this.queue);
+    if (nextDue === null) return { claimed, retryInMs: null };
+    // Due now but not claimed: rows locked by a concurrent claimer. Back off a little.
+    if (nextDue === 0) return { claimed, retryInMs: 10 };
+    return { claimed, retryInMs: nextDue };
+  }
+
+  private execute(job: ClaimedJob): void {
+    const done = this.process(job).finally(() => {
+      this.running.delete(job.jobId);
+      this.wake();
+    });
+    this.running.set(job.jobId, { jobId: job.jobId, lockToken: job.lockToken, done });
+  }
+
+  private async process(job: ClaimedJob): Promise<void> {
+    try {
+      await this.handler({ queue: this.queue, jobId: job.jobId, name: job.name, payload: job.payload, attempt: job.attempt, maxAttempts: job.policy.attempts });
+    } catch (error) {
+      const decision = decideAfterFailure(job.policy, job.attempt, error);
+      try {
+        const recorded = await this.store.fail(this.queue, job.jobId, job.lockToken, job.attempt, errorMessage(error), decision.final ? null : decision.delayMs);
+        if (recorded) this.metrics.failed(this.queue, decision.final);
+      } catch (storeError) {
+        // The lock runs out and the job is retried: at-least-once holds.
+        this.settings.onError(storeError, `recording the failure of ${this.queue}/${job.jobId}`);
+      }
+      return;
+    }
+    try {
+      if (await this.store.complete(this.queue, job.jobId, job.lockToken)) this.metrics.completed(this.queue);
+    } catch (storeError) {
+      this.settings.onError(storeError, `completing ${this.queue}/${job.jobId}`);
+    }
+  }
+
+  private async renewLocks(): Promise<void> {
+    const held = [...this.running.values()].map(({ jobId, lockToken }) => ({ jobId, lockToken }));
+    if (held.length === 0) return;
+    try {
+      await this.store.renewLocks(this.queue, held, this.settings.visibilityTimeoutMs);
+    } catch (error) {
+      this.settings.onError(error, `renewing locks on ${this.queue}`);
+    }
+  }
+
+  /** Periodic chores of the queue, each on its own cadence: lost locks, settings, purge, metrics. */
+  private async maintain(): Promise<void> {
+    const now = Date.now();
+    if (now >= this.nextMaintenanceAt) {
+      this.nextMaintenanceAt = now + Math.max(50, Math.min(this.settings.pollIntervalMs, this.settings.visibilityTimeoutMs / 4));
+      ({ paused: this.paused, rateLimit: this.rateLimit } = await this.store.settings(this.queue));
+      for (const lost of await this.store.releaseExpired(this.queue, LOST_LOCK_ERROR)) this.metrics.failed(this.queue, lost.dead);
+    }
+    if (now >= this.nextPurgeAt) {
+      this.nextPurgeAt = now + 60_000;
+      await this.store.purgeCompleted(this.queue, this.settings.completedRetentionMs);
+    }
+    if (this.metrics.enabled && this.settings.metricsIntervalMs > 0 && now >= this.nextMetricsAt) {
+      this.nextMetricsAt = now + this.settings.metricsIntervalMs;
+      this.metrics.sizes(this.queue, await this.store.counts(this.queue));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || this.closing) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wakeSleeper = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(1, ms));
+      this.wakeSleeper = finish;
+    });
+  }
+}
+
+function toDeadLetter(queue: string, job: StoredJob): DeadLetter {
+  return {
+    queue,
+    jobId: job.jobId,
+    name: job.name,
+    payload: job.payload,
+    error: job.lastError ?? '',
+    failedAt: job.finishedAt ?? new Date(0),
+    history: job.history,
+  };
+}

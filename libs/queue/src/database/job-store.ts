@@ -1,0 +1,363 @@
+import type { DataSource } from 'typeorm';
+import { emptyCounts, type AttemptRecord, type JobState, type QueueCounts, type RateLimit } from '../message-queue';
+import type { RetryPolicy } from '../retry-policy';
+
+/** Wake-up channel shared by the migration's trigger and the driver's LISTEN. */
+export const NOTIFY_CHANNEL = 'queue_jobs';
+
+export interface NewJobRow {
+  jobId: string;
+  name: string;
+  payload: unknown;
+  priority: number;
+  delayMs: number;
+  policy: RetryPolicy;
+}
+
+export interface ClaimedJob {
+  seq: bigint;
+  jobId: string;
+  name: string;
+  payload: unknown;
+  /** 1-based number of this run. */
+  attempt: number;
+  lockToken: string;
+  policy: RetryPolicy;
+}
+
+export interface StoredJob {
+  jobId: string;
+  name: string;
+  payload: unknown;
+  state: JobState;
+  attemptsMade: number;
+  maxAttempts: number;
+  lastError: string | null;
+  finishedAt: Date | null;
+  history: AttemptRecord[];
+}
+
+export interface RateReservation {
+  /** Job starts granted in the current window. */
+  granted: number;
+  windowStart: string;
+  windowLeftMs: number;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * Every SQL statement of the database driver. Each operation is ONE statement,
+ * so it is atomic on its own: no transaction spans two round trips. That keeps
+ * the driver correct on PGlite too, where typeorm-pglite runs every "connection"
+ * on one shared session and an open BEGIN would swallow other callers' queries.
+ */
+export class JobStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Rows of any statement (TypeORM returns `[rows, count]` for UPDATE/DELETE on pg and plain rows elsewhere). */
+  private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const result: unknown = await this.dataSource.query(sql, params);
+    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+      return result[0] as Row[];
+    }
+    return (result ?? []) as Row[];
+  }
+
+  /** Inserts jobs in order; returns the ids that were new (the others already existed). */
+  async insert(queue: string, jobs: readonly NewJobRow[]): Promise<Set<string>> {
+    const batch = jobs.map((j) => ({
+      job_id: j.jobId,
+      name: j.name,
+      payload: j.payload === undefined ? null : j.payload,
+      priority: j.priority,
+      delay_ms: j.delayMs,
+      max_attempts: j.policy.attempts,
+      backoff_base_ms: j.policy.baseDelayMs,
+      backoff_factor: j.policy.factor,
+      backoff_max_ms: j.policy.maxDelayMs,
+    }));
+    const rows = await this.rows(
+      `INSERT INTO queue_jobs (queue, job_id, name, payload, priority, run_at, max_attempts, backoff_base_ms, backoff_factor, backoff_max_ms)
+       SELECT $1::text, x.job_id, x.name, COALESCE(x.payload, 'null'::jsonb), x.priority,
+              now() + x.delay_ms * interval '1 millisecond', x.max_attempts, x.backoff_base_ms, x.backoff_factor, x.backoff_max_ms
+       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(job, ord)
+       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(job_id text, name text, payload jsonb, priority int, delay_ms int,
+            max_attempts int, backoff_base_ms int, backoff_factor float8, backoff_max_ms int)
+       ORDER BY e.ord
+       ON CONFLICT (queue, job_id) DO NOTHING
+       RETURNING job_id`,
+      [queue, JSON.stringify(batch)],
+    );
+    return new Set(rows.map((r) => String(r.job_id)));
+  }
+
+  private static readonly CLAIM_SET = `state = 'active', attempts_made = j.attempts_made + 1, lock_token = $3::text,
+       locked_until = now() + $4::int * interval '1 millisecond', started_at = now()`;
+  private static readonly CLAIM_RETURNING = `RETURNING j.seq::text AS seq, j.job_id, j.name, j.payload, j.attempts_made, j.max_attempts,
+       j.backoff_base_ms, j.backoff_factor, j.backoff_max_ms`;
+  private static readonly NOT_PAUSED = `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = $1::text AND s.paused)`;
+
+  /**
+   * Claims up to `limit` due jobs, in (priority, seq) order. SKIP LOCKED lets
+   * many consumers claim from one queue without waiting for each other.
+   */
+  async claim(queue: string, limit: number, lockToken: string, visibilityMs: number): Promise<ClaimedJob[]> {
+    const rows = await this.rows(
+      `UPDATE queue_jobs j SET ${JobStore.CLAIM_SET}
+       FROM (SELECT seq FROM queue_jobs
+             WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${JobStore.NOT_PAUSED}
+             ORDER BY priority, seq LIMIT $2::int FOR UPDATE SKIP LOCKED) c
+       WHERE j.seq = c.seq
+       ${JobStore.CLAIM_RETURNING}`,
+      [queue, limit, lockToken, visibilityMs],
+    );
+    return rows.map((r) => toClaimed(r, lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
+  }
+
+  /**
+   * Strict order: only the head of the queue may run. The head is the first
+   * job that is running, due, or waiting for a retry; a job with an initial
+   * delay does not block until it is due. Two claimers may pick the same head:
+   * the row lock and the re-checked `state = 'waiting'` let only one win.
+   */
+  async claimHead(queue: string, lockToken: string, visibilityMs: number): Promise<ClaimedJob[]> {
+    const rows = await this.rows(
+      `WITH head AS (
+         SELECT seq FROM queue_jobs
+         WHERE queue = $1::text AND (state = 'active' OR (state = 'waiting' AND (run_at <= now() OR attempts_made > 0)))
+         ORDER BY priority, seq LIMIT 1)
+       UPDATE queue_jobs j SET ${JobStore.CLAIM_SET}
+       FROM head
+       WHERE j.seq = head.seq AND j.state = 'waiting' AND j.run_at <= now() AND ${JobStore.NOT_PAUSED} AND $2::int > 0
+       ${JobStore.CLAIM_RETURNING}`,
+      [queue, 1, lockToken, visibilityMs],
+    );
+    return rows.map((r) => toClaimed(r, lockToken));
+  }
+
+  /** Milliseconds until the next waiting job of the queue is due (0 when one is due now), null when none waits. */
+  async nextDueInMs(queue: string): Promise<number | null> {
+    const [row] = await this.rows(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(run_at) - now())) * 1000)::float8 AS ms
+       FROM queue_jobs WHERE queue = $1::text AND state = 'waiting'`,
+      [queue],
+    );
+    return row?.ms == null ? null : Number(row.ms);
+  }
+
+  /** Strict order: milliseconds until the head job is due, null when the head is running or the queue is empty. */
+  async headDueInMs(queue: string): Promise<number | null> {
+    const [row] = await this.rows(
+      `SELECT state, GREATEST(0, EXTRACT(EPOCH FROM (run_at - now())) * 1000)::float8 AS ms FROM queue_jobs
+       WHERE queue = $1::text AND (state = 'active' OR (state = 'waiting' AND (run_at <= now() OR attempts_made > 0)))
+       ORDER BY priority, seq LIMIT 1`,
+      [queue],
+    );
+    return !row || row.state === 'active' ? null : Number(row.ms);
+  }
+
+  /** Extends the locks this consumer holds; returns the job ids whose lock is still ours. */
+  async renewLocks(queue: string, held: ReadonlyArray<{ jobId: string; lockToken: string }>, visibilityMs: number): Promise<Set<string>> {
+    if (held.length === 0) return new Set();
+    const rows = await this.rows(
+      `UPDATE queue_jobs j SET locked_until = now() + $3::int * interval '1 millisecond'
+       FROM jsonb_to_recordset($2::jsonb) AS h(job_id text, lock_token text)
+       WHERE j.queue = $1::text AND j.job_id = h.job_id AND j.lock_token = h.lock_token AND j.state = 'active'
+       RETURNING j.job_id`,
+      [queue, JSON.stringify(held.map((h) => ({ job_id: h.jobId, lock_token: h.lockToken }))), visibilityMs],
+    );
+    return new Set(rows.map((r) => String(r.job_id)));
+  }
+
+  /** Marks a job completed if this consumer still holds it (the token fences a run that lost its lock). */
+  async complete(queue: string, jobId: string, lockToken: string): Promise<boolean> {
+    const rows = await this.rows(
+      `UPDATE queue_jobs SET state = 'completed', finished_at = now(), lock_token = NULL, locked_until = NULL
+       WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
+       RETURNING job_id`,
+      [queue, jobId, lockToken],
+    );
+    return rows.length === 1;
+  }
+
+  /** Records a failed attempt and either schedules the retry (`retryInMs`) or makes the job a dead letter (`null`). */
+  async fail(queue: string, jobId: string, lockToken: string, attempt: number, error: string, retryInMs: number | null): Promise<boolean> {
+    const rows = await this.rows(
+      `UPDATE queue_jobs SET
+         state = CASE WHEN $6::int IS NULL THEN 'dead' ELSE 'waiting' END,
+         run_at = CASE WHEN $6::int IS NULL THEN run_at ELSE now() + $6::int * interval '1 millisecond' END,
+         finished_at = CASE WHEN $6::int IS NULL THEN now() END,
+         lock_token = NULL, locked_until = NULL, last_error = $5::text,
+         history = history || jsonb_build_array(jsonb_build_object('attempt', $4::int, 'error', $5::text, 'at', now()))
+       WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
+       RETURNING job_id`,
+      [queue, jobId, lockToken, attempt, error, retryInMs],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Puts back the jobs whose consumer stopped renewing its lock (a crash, a
+   * partition). The lost run counts as an attempt, so a job that kills its
+   * consumer every time ends as a dead letter instead of looping forever.
+   */
+  async releaseExpired(queue: string, error: string): Promise<Array<{ jobId: string; dead: boolean }>> {
+    const rows = await this.rows(
+      `UPDATE queue_jobs SET
+         state = CASE WHEN attempts_made >= max_attempts THEN 'dead' ELSE 'waiting' END,
+         finished_at = CASE WHEN attempts_made >= max_attempts THEN now() END,
+         run_at = now(), lock_token = NULL, locked_until = NULL, last_error = $2::text,
+         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts_made, 'error', $2::text, 'at', now()))
+       WHERE queue = $1::text AND state = 'active' AND locked_until < now()
+       RETURNING job_id, state`,
+      [queue, error],
+    );
+    return rows.map((r) => ({ jobId: String(r.job_id), dead: r.state === 'dead' }));
+  }
+
+  /** Deletes completed jobs older than the retention (which is also how long a job id stays idempotent). */
+  async purgeCompleted(queue: string, olderThanMs: number): Promise<void> {
+    await this.rows(
+      `DELETE FROM queue_jobs WHERE queue = $1::text AND state = 'completed' AND finished_at < now() - $2::int * interval '1 millisecond'`,
+      [queue, olderThanMs],
+    );
+  }
+
+  async counts(queue: string): Promise<QueueCounts> {
+    const rows = await this.rows(
+      `SELECT CASE WHEN state = 'waiting' AND run_at > now() THEN 'delayed' ELSE state END AS state, count(*)::int AS n
+       FROM queue_jobs WHERE queue = $1::text GROUP BY 1`,
+      [queue],
+    );
+    const counts = emptyCounts();
+    for (const r of rows) counts[r.state as JobState] = Number(r.n);
+    return counts;
+  }
+
+  private static readonly JOB_COLUMNS = `job_id, name, payload, attempts_made, max_attempts, last_error, finished_at, history,
+       CASE WHEN state = 'waiting' AND run_at > now() THEN 'delayed' ELSE state END AS state`;
+
+  async get(queue: string, jobId: string): Promise<StoredJob | null> {
+    const [row] = await this.rows(`SELECT ${JobStore.JOB_COLUMNS} FROM queue_jobs WHERE queue = $1::text AND job_id = $2::text`, [queue, jobId]);
+    return row ? toStored(row) : null;
+  }
+
+  async deadLetters(queue: string, offset: number, limit: number): Promise<StoredJob[]> {
+    const rows = await this.rows(
+      `SELECT ${JobStore.JOB_COLUMNS} FROM queue_jobs WHERE queue = $1::text AND state = 'dead'
+       ORDER BY finished_at DESC, seq DESC OFFSET $2::int LIMIT $3::int`,
+      [queue, offset, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  async replay(queue: string, jobId: string): Promise<boolean> {
+    const rows = await this.rows(
+      `UPDATE queue_jobs SET state = 'waiting', attempts_made = 0, run_at = now(), finished_at = NULL, last_error = NULL
+       WHERE queue = $1::text AND job_id = $2::text AND state = 'dead'
+       RETURNING job_id`,
+      [queue, jobId],
+    );
+    return rows.length === 1;
+  }
+
+  async discard(queue: string, jobId: string): Promise<boolean> {
+    const rows = await this.rows(`DELETE FROM queue_jobs WHERE queue = $1::text AND job_id = $2::text AND state = 'dead' RETURNING job_id`, [queue, jobId]);
+    return rows.length === 1;
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    const value = paused ? 'true' : 'false';
+    await this.rows(
+      `INSERT INTO queue_settings (queue, paused) VALUES ($1::text, ${value}) ON CONFLICT (queue) DO UPDATE SET paused = ${value}`,
+      [queue],
+    );
+  }
+
+  async setRateLimit(queue: string, limit: RateLimit | null): Promise<void> {
+    await this.rows(
+      `INSERT INTO queue_settings (queue, rate_max, rate_window_ms) VALUES ($1::text, $2::int, $3::int)
+       ON CONFLICT (queue) DO UPDATE SET rate_max = $2::int, rate_window_ms = $3::int, window_start = NULL, window_count = 0`,
+      [queue, limit?.max ?? null, limit?.durationMs ?? null],
+    );
+  }
+
+  async settings(queue: string): Promise<{ paused: boolean; rateLimit: RateLimit | null }> {
+    const [row] = await this.rows(`SELECT paused, rate_max, rate_window_ms FROM queue_settings WHERE queue = $1::text`, [queue]);
+    return {
+      paused: row?.paused === true,
+      rateLimit: row && row.rate_max != null ? { max: Number(row.rate_max), durationMs: Number(row.rate_window_ms) } : null,
+    };
+  }
+
+  /**
+   * Takes up to `wanted` job starts from the queue's fixed window. The row
+   * lock makes the reservation atomic across processes; `null` means the
+   * queue has no limit (any more).
+   */
+  async reserveStarts(queue: string, wanted: number): Promise<RateReservation | null> {
+    const [row] = await this.rows(
+      `WITH cur AS (
+         SELECT queue, rate_max, window_count,
+                (window_start IS NULL OR now() >= window_start + rate_window_ms * interval '1 millisecond') AS fresh
+         FROM queue_settings WHERE queue = $1::text AND rate_max IS NOT NULL FOR UPDATE),
+       g AS (
+         SELECT queue, fresh, CASE WHEN fresh THEN 0 ELSE window_count END AS used,
+                LEAST($2::int, GREATEST(rate_max - CASE WHEN fresh THEN 0 ELSE window_count END, 0)) AS granted
+         FROM cur)
+       UPDATE queue_settings s SET
+         window_start = CASE WHEN g.fresh THEN now() ELSE s.window_start END,
+         window_count = g.used + g.granted
+       FROM g WHERE s.queue = g.queue
+       RETURNING g.granted::int AS granted, s.window_start::text AS window_start,
+         GREATEST(0, EXTRACT(EPOCH FROM (s.window_start + s.rate_window_ms * interval '1 millisecond' - now())) * 1000)::float8 AS left_ms`,
+      [queue, wanted],
+    );
+    return row ? { granted: Number(row.granted), windowStart: String(row.window_start), windowLeftMs: Number(row.left_ms) } : null;
+  }
+
+  /** Gives back starts reserved but not used (fewer jobs were due than reserved). */
+  async returnStarts(queue: string, windowStart: string, unused: number): Promise<void> {
+    await this.rows(
+      `UPDATE queue_settings SET window_count = GREATEST(window_count - $3::int, 0) WHERE queue = $1::text AND window_start = $2::timestamptz`,
+      [queue, windowStart, unused],
+    );
+  }
+
+  async notify(queue: string): Promise<void> {
+    await this.rows(`SELECT pg_notify('${NOTIFY_CHANNEL}', $1::text)`, [queue]);
+  }
+}
+
+function toClaimed(r: Row, lockToken: string): ClaimedJob {
+  return {
+    seq: BigInt(String(r.seq)),
+    jobId: String(r.job_id),
+    name: String(r.name),
+    payload: r.payload,
+    attempt: Number(r.attempts_made),
+    lockToken,
+    policy: {
+      attempts: Number(r.max_attempts),
+      baseDelayMs: Number(r.backoff_base_ms),
+      factor: Number(r.backoff_factor),
+      maxDelayMs: Number(r.backoff_max_ms),
+    },
+  };
+}
+
+function toStored(r: Row): StoredJob {
+  const history = (Array.isArray(r.history) ? r.history : []) as Array<{ attempt: number; error: string; at: string }>;
+  return {
+    jobId: String(r.job_id),
+    name: String(r.name),
+    payload: r.payload,
+    state: r.state as JobState,
+    attemptsMade: Number(r.attempts_made),
+    maxAttempts: Number(r.max_attempts),
+    lastError: r.last_error == null ? null : String(r.last_error),
+    finishedAt: r.finished_at == null ? null : new Date(r.finished_at as string | Date),
+    history: history.map((h) => ({ attempt: Number(h.attempt), error: String(h.error), at: new Date(h.at) })),
+  };
+}

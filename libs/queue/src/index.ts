@@ -1,0 +1,10 @@
+export * from './message-queue';
+export * from './errors';
+export * from './names';
+export * from './retry-policy';
+export * from './job-handler-registry';
+export { QueueMetrics } from './queue-metrics';
+export { DatabaseMessageQueue, type DatabaseMessageQueueOptions } from './database/database-message-queue';
+export { BullmqMessageQueue, type BullmqMessageQueueOptions } from './bullmq/bullmq-message-queue';
+export { queueMigrations } from './database/migrations';
+export { QueueModule, createMessageQueue, QUEUE_JOB_NAMES, type MessageQueueFactoryOptions, type QueueModuleOptions } from './queue.module';
