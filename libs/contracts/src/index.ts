@@ -1,1 +1,3 @@
 export * from './problem';
+export * from './messages';
+export * from './session-gateway';
