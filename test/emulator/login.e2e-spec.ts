@@ -1,6 +1,6 @@
 import { WaEmulator } from '../../libs/wa-emulator/src';
 import { waitFor } from '../support/services';
-import { GatewayClient, trustRoot } from './support/gateway-client';
+import { GatewayClient, muteLibsignalConsole, trustRoot } from './support/gateway-client';
 import { linkByQr } from './support/linking';
 
 describe('emulator: QR login with the real Baileys', () => {
@@ -11,6 +11,7 @@ describe('emulator: QR login with the real Baileys', () => {
   beforeAll(async () => {
     emulator = await WaEmulator.start({ port: 0 });
     previousRoot = trustRoot(emulator.rootPublicKey);
+    muteLibsignalConsole();
   });
 
   afterAll(async () => {

@@ -12,6 +12,28 @@ import pino from 'pino';
 
 export const silentLogger = pino({ level: 'silent' });
 
+/**
+ * Baileys rc14 races its first pre-key upload against a 30 s timer that it
+ * never clears, so every fresh login would keep the test process alive for
+ * half a minute after the sockets are closed. Long timers created while the
+ * tests run are unref'd: they still fire if the process is alive, but they no
+ * longer hold it open.
+ */
+function unrefLongTimers(): void {
+  const marker = Symbol.for('wa-emulator-tests.unref-long-timers');
+  const g = globalThis as unknown as Record<symbol, boolean>;
+  if (g[marker]) return;
+  g[marker] = true;
+  const original = globalThis.setTimeout;
+  const patched = ((handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const timer = original(handler, ms, ...args);
+    if ((ms ?? 0) >= 20_000) timer.unref?.();
+    return timer;
+  }) as typeof setTimeout;
+  globalThis.setTimeout = Object.assign(patched, original);
+}
+unrefLongTimers();
+
 type Category = keyof SignalDataTypeMap;
 
 /** Credentials and Signal keys kept in memory, reusable across sockets (a "restart" of the gateway). */
@@ -129,4 +151,19 @@ export function trustRoot(root: Uint8Array): Buffer {
   const previous = Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY);
   WA_CERT_DETAILS.PUBLIC_KEY.set(root);
   return previous;
+}
+
+/**
+ * libsignal prints session bookkeeping ("Closing session", ...) with console.*;
+ * tests keep their output readable by muting those lines only.
+ */
+export function muteLibsignalConsole(): void {
+  const noisy = /^(Closing session|Closing open session|Opening session|Removing old closed session|Session already|Decrypted message with closed session|Migrating session)/;
+  for (const level of ['info', 'warn', 'log', 'error'] as const) {
+    const original = console[level].bind(console);
+    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      if (typeof args[0] === 'string' && noisy.test(args[0])) return;
+      original(...args);
+    });
+  }
 }

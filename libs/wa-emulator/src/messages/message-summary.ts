@@ -20,7 +20,7 @@ export function summarizeMessage(message: proto.IMessage): MessageSummary {
     return { type: 'location', text: l.name ?? l.address ?? `${l.degreesLatitude},${l.degreesLongitude}` };
   }
   if (m.liveLocationMessage) return { type: 'location', text: m.liveLocationMessage.caption ?? undefined };
-  if (m.contactMessage) return { type: 'contact', text: m.contactMessage.displayName ?? undefined };
+  if (m.contactMessage) return { type: 'contact', text: m.contactMessage.displayName ?? vcardName(m.contactMessage.vcard) };
   if (m.contactsArrayMessage) return { type: 'contact', text: m.contactsArrayMessage.displayName ?? undefined };
   const poll = m.pollCreationMessage ?? m.pollCreationMessageV2 ?? m.pollCreationMessageV3;
   if (poll) return { type: 'poll', text: poll.name ?? undefined };
@@ -56,4 +56,8 @@ export function isPlumbing(message: proto.IMessage): boolean {
     (k) => k !== 'messageContextInfo' && k !== 'senderKeyDistributionMessage',
   );
   return keys.length === 0 || (keys.length === 1 && keys[0] === 'protocolMessage');
+}
+
+function vcardName(vcard: string | null | undefined): string | undefined {
+  return vcard?.match(/^FN:(.*)$/m)?.[1]?.trim() || undefined;
 }

@@ -82,7 +82,8 @@ export class MessageRouter {
 
   /** A `<receipt>` written by a linked device about messages it received. */
   receiptFromLinkedDevice(reader: PhoneAccount, device: LinkedDevice, node: BinaryNode): void {
-    const type = node.attrs.type;
+    // 'inactive' is a delivery receipt from a client that is not marked online.
+    const type = node.attrs.type === 'inactive' ? undefined : node.attrs.type;
     if (type && type !== 'read' && type !== 'played') return;
     const target = node.attrs.to ? this.directory.resolve(node.attrs.to) : undefined;
     if (!target || target.phone === reader) return;

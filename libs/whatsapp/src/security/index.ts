@@ -1,0 +1,2 @@
+export * from './strict-signature-verifier';
+export { verifyXEdDSA } from './xeddsa';
