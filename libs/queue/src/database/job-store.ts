@@ -139,7 +139,8 @@ export class JobStore {
   /** Milliseconds until the next waiting job of the queue is due (0 when one is due now), null when none waits. */
   async nextDueInMs(queue: string): Promise<number | null> {
     const [row] = await this.rows(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(run_at) - now())) * 1000)::float8 AS ms
+      // GREATEST ignores NULL, so an empty queue must stay NULL explicitly.
+      `SELECT CASE WHEN min(run_at) IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (min(run_at) - now())) * 1000)::float8 END AS ms
        FROM queue_jobs WHERE queue = $1::text AND state = 'waiting'`,
       [queue],
     );
