@@ -54,6 +54,7 @@ export async function openDriver(spec: StorageSpec, tuning: DriverTuning = {}): 
     visibilityTimeoutMs: tuning.visibilityTimeoutMs,
     // PGlite cannot be shared between processes, so nothing can notify it from outside.
     pollIntervalMs: 500,
+    // QUEUE_TEST_NO_LISTEN=1 turns LISTEN off, to see the NOTIFY wake-up test fail without it.
     listen: process.env.QUEUE_TEST_NO_LISTEN !== '1',
   });
   return {
