@@ -16,6 +16,7 @@ import type { WsSocket } from './ws-module';
 
 const QR_REFS_PER_CONNECTION = 6;
 const PAIRING_TIMEOUT_MS = 15_000;
+const CODE_REQUEST_WAIT_MS = 2_000;
 
 /** Errors the caller caused (bad input, unknown phone, nothing to act on): 4xx in the control API. */
 export class EmulatorInputError extends Error {
@@ -132,7 +133,7 @@ export class EmulatorCore implements ConnectionHandlers, Directory {
   async enterPairingCode(phone: PhoneAccount, code: string): Promise<LinkedDevice> {
     const normalized = String(code ?? '').replace(/[^0-9A-Za-z]/g, '').toUpperCase();
     if (normalized.length !== 8) throw new EmulatorInputError('pairing code must have 8 characters');
-    const pending = [...this.registrations.values()].find((r) => r.code?.phoneNumber === phone.phoneNumber && !r.connection.closed);
+    const pending = await this.waitForCodeRequest(phone.phoneNumber);
     if (!pending?.code) throw new EmulatorInputError(`no client is waiting for a pairing code for ${phone.phoneNumber}`, 409);
     const companionEphemeral = await unwrapCompanionEphemeral(pending.code.wrappedCompanionEphemeral, normalized);
     const primaryEphemeral = Curve.generateKeyPair();
@@ -169,6 +170,19 @@ export class EmulatorCore implements ConnectionHandlers, Directory {
       ],
     });
     return result;
+  }
+
+  /**
+   * The client writes `companion_hello` without waiting for the server, so a
+   * code typed right after it was shown may arrive first: wait a moment for it.
+   */
+  private async waitForCodeRequest(phoneNumber: string, timeoutMs = CODE_REQUEST_WAIT_MS): Promise<PendingRegistration | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending = [...this.registrations.values()].find((r) => r.code?.phoneNumber === phoneNumber && !r.connection.closed);
+      if (pending || Date.now() >= deadline) return pending;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   private sendPairSuccess(phone: PhoneAccount, pending: PendingRegistration, advSecret: Buffer): Promise<LinkedDevice> {
