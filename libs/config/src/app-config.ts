@@ -1,3 +1,6 @@
+import type { MessagingSettings } from './messaging-settings';
+import type { WebhookDeliverySettings } from './webhook-delivery-settings';
+
 export type Role = 'all' | 'api' | 'worker';
 export const ROLES: readonly Role[] = ['all', 'api', 'worker'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -21,9 +24,17 @@ export class AppConfig {
   readonly adminApiKey?: string;
   /** 32-byte master key for stored WhatsApp credentials; unset (embedded only): generated under `dataDir`. */
   readonly credentialsKey?: Buffer;
+  /** The master key before a rotation: still accepted for reading until `npm run rotate-credentials-key` has re-wrapped every session. */
+  readonly credentialsKeyPrevious?: Buffer;
+  /** Session ownership lease: lifetime in the database, renewal period, and how long before expiry a holder stops on its own. */
+  readonly leaseTtlMs: number;
+  readonly leaseRenewIntervalMs: number;
+  readonly leaseSafetyMarginMs: number;
   readonly logLevel: LogLevel;
   readonly sandboxUrl?: string;
   readonly webhookAllowPrivateHosts: string[];
+  readonly webhookDelivery: WebhookDeliverySettings;
+  readonly messaging: MessagingSettings;
   readonly migrateOnBoot: boolean;
   readonly metricsRequireAuth: boolean;
   readonly rateLimitMax: number;

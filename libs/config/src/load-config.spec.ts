@@ -59,6 +59,8 @@ describe('loadConfig', () => {
     [{ ROLE: 'api' }, 'ROLE=api needs DATABASE_URL'],
     [{ MIGRATE_ON_BOOT: 'perhaps' }, 'MIGRATE_ON_BOOT'],
     [{ RATE_LIMIT_MAX: '0' }, 'RATE_LIMIT_MAX'],
+    [{ CREDENTIALS_KEY_PREVIOUS: 'short' }, 'CREDENTIALS_KEY_PREVIOUS'],
+    [{ LEASE_TTL_MS: '20000', LEASE_RENEW_INTERVAL_MS: '15000' }, 'LEASE_RENEW_INTERVAL_MS'],
   ])('rejects %j naming %s', (env, name) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems).toHaveLength(1);
@@ -73,6 +75,19 @@ describe('loadConfig', () => {
       message = (error as Error).message;
     }
     for (const name of ['PORT', 'ROLE', 'LOG_LEVEL', 'REDIS_URL']) expect(message).toContain(name);
+  });
+
+  it('reads the previous credentials key and the lease timing', () => {
+    const config = loadConfig({ CREDENTIALS_KEY_PREVIOUS: 'cd'.repeat(32), LEASE_TTL_MS: '6000', LEASE_RENEW_INTERVAL_MS: '1000', LEASE_SAFETY_MARGIN_MS: '2000' });
+    expect(config.credentialsKeyPrevious).toEqual(Buffer.alloc(32, 0xcd));
+    expect(config).toMatchObject({ leaseTtlMs: 6000, leaseRenewIntervalMs: 1000, leaseSafetyMarginMs: 2000 });
+    expect(loadConfig({})).toMatchObject({ credentialsKeyPrevious: undefined, leaseTtlMs: 30_000, leaseRenewIntervalMs: 10_000, leaseSafetyMarginMs: 5000 });
+  });
+
+  it('reads the send pipeline settings with conservative defaults', () => {
+    expect(loadConfig({}).messaging).toMatchObject({ sendMaxAttempts: 5, pacingMessagesPerMinute: 20, pacingMinGapPerRecipientMs: 3000, mediaMaxBytes: 16 * 1024 * 1024 });
+    expect(loadConfig({ SEND_MAX_ATTEMPTS: '3', SEND_PACING_MESSAGES_PER_MINUTE: '0' }).messaging).toMatchObject({ sendMaxAttempts: 3, pacingMessagesPerMinute: 0 });
+    expect(() => loadConfig({ SEND_MAX_ATTEMPTS: '0' })).toThrow(/SEND_MAX_ATTEMPTS/);
   });
 
   it('treats empty values as unset', () => {

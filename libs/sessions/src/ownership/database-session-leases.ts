@@ -1,0 +1,120 @@
+import { performance } from 'node:perf_hooks';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DEFAULT_LEASE_TIMING, Lease, LeaseLostError, LeaseTiming, SessionLeases } from './session-leases';
+
+interface LeaseRow {
+  epoch: string | number;
+  expires_at: Date | string;
+}
+
+/** `query()` answers UPDATE/DELETE with `[rows, count]` and everything else with the rows. */
+async function rowsOf<T>(queryable: Pick<EntityManager, 'query'>, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await queryable.query(sql, params);
+  return (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
+}
+
+/**
+ * Leases in the `session_leases` table. Every decision about time is taken by
+ * the database (`now()`), so the holders' clocks never matter; each holder
+ * only measures its own elapsed time (`performance.now()`) to stop before the
+ * database could give the session to someone else.
+ */
+export class DatabaseSessionLeases extends SessionLeases {
+  readonly timing: LeaseTiming;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    timing: Partial<LeaseTiming> = {},
+  ) {
+    super();
+    this.timing = { ...DEFAULT_LEASE_TIMING, ...timing };
+    if (this.timing.renewIntervalMs >= this.timing.ttlMs - this.timing.safetyMarginMs) {
+      throw new Error('renewIntervalMs must be shorter than ttlMs - safetyMarginMs, or a holder stops before its first renewal');
+    }
+  }
+
+  async acquire(sessionId: string, owner: string): Promise<Lease | null> {
+    const started = performance.now();
+    // One statement, so two acquirers cannot both win: the loser's ON CONFLICT
+    // waits for the winner's row and then finds it unexpired and foreign.
+    // Sessions that are deleted (or missing) cannot be acquired at all.
+    const rows = await rowsOf<LeaseRow>(
+      this.dataSource,
+      `INSERT INTO session_leases (session_id, owner, epoch, expires_at, acquired_at, renewed_at)
+       SELECT s.id, $2, 1, now() + $3::int * interval '1 millisecond', now(), now()
+         FROM sessions s WHERE s.id = $1 AND s.deleted_at IS NULL
+       ON CONFLICT (session_id) DO UPDATE
+         SET owner = EXCLUDED.owner, epoch = session_leases.epoch + 1, expires_at = EXCLUDED.expires_at,
+             acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at
+         WHERE session_leases.expires_at <= now() OR session_leases.owner = EXCLUDED.owner
+       RETURNING epoch, expires_at`,
+      [sessionId, owner, this.timing.ttlMs],
+    );
+    return rows[0] ? this.toLease(sessionId, owner, rows[0], started) : null;
+  }
+
+  async renew(lease: Lease): Promise<Lease | null> {
+    const started = performance.now();
+    const rows = await rowsOf<LeaseRow>(
+      this.dataSource,
+      `UPDATE session_leases SET expires_at = now() + $4::int * interval '1 millisecond', renewed_at = now()
+        WHERE session_id = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()
+       RETURNING epoch, expires_at`,
+      [lease.sessionId, lease.owner, lease.epoch, this.timing.ttlMs],
+    );
+    return rows[0] ? this.toLease(lease.sessionId, lease.owner, rows[0], started) : null;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    // Expire rather than delete: the row keeps the epoch, so the next holder gets a higher one.
+    await this.dataSource.query(
+      `UPDATE session_leases SET expires_at = now() WHERE session_id = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()`,
+      [lease.sessionId, lease.owner, lease.epoch],
+    );
+  }
+
+  async isCurrent(lease: Lease): Promise<boolean> {
+    const rows = await rowsOf(
+      this.dataSource,
+      `SELECT 1 FROM session_leases WHERE session_id = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()`,
+      [lease.sessionId, lease.owner, lease.epoch],
+    );
+    return rows.length > 0;
+  }
+
+  async assertCurrent(manager: EntityManager, lease: Lease): Promise<void> {
+    // clock_timestamp(), not now(): now() is the start of the caller's
+    // transaction, which may be older than the lease's expiry. FOR SHARE makes
+    // a takeover (which updates this row) wait until the caller has committed,
+    // so the caller's writes are ordered before the new holder's epoch.
+    const rows = await rowsOf(
+      manager,
+      `SELECT 1 FROM session_leases WHERE session_id = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR SHARE`,
+      [lease.sessionId, lease.owner, lease.epoch],
+    );
+    if (rows.length === 0) throw new LeaseLostError(lease);
+  }
+
+  async listClaimable(limit: number): Promise<string[]> {
+    const rows = await rowsOf<{ id: string }>(
+      this.dataSource,
+      `SELECT s.id FROM sessions s LEFT JOIN session_leases l ON l.session_id = s.id
+        WHERE s.desired_state = 'running' AND s.deleted_at IS NULL AND (l.session_id IS NULL OR l.expires_at <= now())
+        ORDER BY l.expires_at ASC NULLS FIRST, s.created_at, s.id
+        LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  private toLease(sessionId: string, owner: string, row: LeaseRow, started: number): Lease {
+    return {
+      sessionId,
+      owner,
+      epoch: Number(row.epoch),
+      expiresAt: new Date(row.expires_at),
+      // Measured from before the request was sent: the database may have stamped the expiry at any moment after that.
+      localDeadline: started + this.timing.ttlMs - this.timing.safetyMarginMs,
+    };
+  }
+}
