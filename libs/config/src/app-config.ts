@@ -1,6 +1,3 @@
-import type { MessagingSettings } from './messaging-settings';
-import type { WebhookDeliverySettings } from './webhook-delivery-settings';
-
 export type Role = 'all' | 'api' | 'worker';
 export const ROLES: readonly Role[] = ['all', 'api', 'worker'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,8 +30,6 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   readonly sandboxUrl?: string;
   readonly webhookAllowPrivateHosts: string[];
-  readonly webhookDelivery: WebhookDeliverySettings;
-  readonly messaging: MessagingSettings;
   readonly migrateOnBoot: boolean;
   readonly metricsRequireAuth: boolean;
   readonly rateLimitMax: number;

@@ -1,7 +1,5 @@
 import path from 'node:path';
 import { AppConfig, LOG_LEVELS, LogLevel, ROLES, Role } from './app-config';
-import { parseMessagingSettings } from './messaging-settings';
-import { parseWebhookDeliverySettings } from './webhook-delivery-settings';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -118,8 +116,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     sandboxUrl,
     webhookAllowPrivateHosts,
-    webhookDelivery: parseWebhookDeliverySettings(read, integer, problems),
-    messaging: parseMessagingSettings(integer),
     migrateOnBoot: boolean('MIGRATE_ON_BOOT', true),
     metricsRequireAuth: boolean('METRICS_REQUIRE_AUTH', false),
     rateLimitMax: integer('RATE_LIMIT_MAX', 1000, 1, 1_000_000),
