@@ -23,6 +23,15 @@ type Route = (emulator: WaEmulator, params: string[], body: unknown) => Promise<
  */
 const routes: Array<{ method: string; pattern: RegExp; handler: Route }> = [
   { method: 'GET', pattern: /^\/v1\/info$/, handler: (e) => [200, { wsUrl: e.wsUrl, rootPublicKey: e.rootPublicKeyHex }] },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/stats$/,
+    handler: (e) => {
+      const memory = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      return [200, { phones: e.phones.length, connections: e.connectionCount, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system }];
+    },
+  },
   { method: 'GET', pattern: /^\/v1\/phones$/, handler: (e) => [200, { items: e.phones.map((p) => p.snapshot()) }] },
   {
     method: 'POST',

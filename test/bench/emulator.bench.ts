@@ -1,0 +1,207 @@
+/**
+ * bench:emulator — links and opens N real Baileys sockets against the
+ * emulator, which runs in a child process so its own memory and CPU can be
+ * read (`GET /v1/stats`). Usage: `npm run bench:emulator -- --sessions 200`.
+ * Prints a table, then `RESULT {...}` as the last line; always exits 0 when it ran.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type SignalDataTypeMap, type WASocket } from '@whiskeysockets/baileys';
+import pino from 'pino';
+import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
+
+const logger = pino({ level: 'silent' });
+
+interface Stats {
+  phones: number;
+  connections: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+}
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+async function startEmulatorProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const main = join(__dirname, '..', '..', 'apps', 'emulator', 'src', 'main.js');
+  const child = spawn(process.execPath, [main, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 15_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /control URL:\s+(http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
+  });
+  // libsignal logs session bookkeeping on stdout; keep draining it.
+  child.stdout!.resume();
+  return { child, url };
+}
+
+async function http<T>(url: string, method = 'GET', body?: unknown): Promise<T> {
+  const response = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined });
+  const json = (await response.json()) as T & { error?: string };
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${json.error ?? ''}`);
+  return json;
+}
+
+function memoryKeyStore() {
+  const data = new Map<string, unknown>();
+  return {
+    get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const id of ids) {
+        const v = data.get(`${type}:${id}`);
+        if (v !== undefined) out[id] = v as SignalDataTypeMap[T];
+      }
+      return out;
+    },
+    set: async (values: Record<string, Record<string, unknown> | undefined>) => {
+      for (const [type, entries] of Object.entries(values)) {
+        for (const [id, v] of Object.entries(entries ?? {})) {
+          if (v === null || v === undefined) data.delete(`${type}:${id}`);
+          else data.set(`${type}:${id}`, v);
+        }
+      }
+    },
+  };
+}
+
+/** Opens one socket, has the emulator's phone scan its QR, resolves on `open` (after the 515 restart). */
+function linkAndOpen(wsUrl: string, controlUrl: string, phoneNumber: string, sockets: WASocket[]): Promise<void> {
+  const creds = initAuthCreds();
+  const keys = makeCacheableSignalKeyStore(memoryKeyStore() as never, logger);
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 60 s`)), 60_000);
+    const connect = () => {
+      const sock = makeWASocket({ waWebSocketUrl: wsUrl, auth: { creds, keys }, logger, markOnlineOnConnect: false, getMessage: async () => undefined });
+      sockets.push(sock);
+      sock.ev.on('creds.update', (update) => Object.assign(creds, update));
+      sock.ev.on('connection.update', (update) => {
+        if (update.qr) http(`${controlUrl}/v1/phones/${phoneNumber}/link`, 'POST', { qr: update.qr }).catch(reject);
+        if (update.connection === 'open') {
+          clearTimeout(timer);
+          resolve();
+        }
+        if (update.connection === 'close') {
+          const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+          if (code === 515) connect();
+          else {
+            clearTimeout(timer);
+            reject(new Error(`${phoneNumber}: closed with ${code}`));
+          }
+        }
+      });
+    };
+    connect();
+  });
+}
+
+async function main(): Promise<void> {
+  const sessions = flag('sessions', 200);
+  const concurrency = flag('concurrency', 16);
+  const idleSeconds = flag('idle-seconds', 5);
+  const { child, url } = await startEmulatorProcess();
+  const sockets: WASocket[] = [];
+  try {
+    const { waWebSocketUrl } = await connectToSandbox({ sandboxUrl: url, timeoutMs: 10_000 });
+    const mb = (bytes: number) => bytes / 1024 / 1024;
+    const baseline = await http<Stats>(`${url}/v1/stats`);
+
+    const numbers = Array.from({ length: sessions }, (_, i) => `5511${String(800000000 + i)}`);
+    for (const phoneNumber of numbers) await http(`${url}/v1/phones`, 'POST', { phoneNumber });
+    const afterAccounts = await http<Stats>(`${url}/v1/stats`);
+
+    const started = Date.now();
+    const benchCpuOpenStart = process.cpuUsage();
+    let next = 0;
+    let failures = 0;
+    const worker = async () => {
+      while (next < numbers.length) {
+        const phoneNumber = numbers[next++];
+        await linkAndOpen(waWebSocketUrl, url, phoneNumber, sockets).catch((error: Error) => {
+          failures++;
+          process.stderr.write(`${error.message}\n`);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, sessions) }, worker));
+    const secondsToOpen = (Date.now() - started) / 1000;
+    const opened = sessions - failures;
+    const afterOpen = await http<Stats>(`${url}/v1/stats`);
+    const benchCpuOpen = process.cpuUsage(benchCpuOpenStart);
+    const emulatorCpuSecondsToOpen = (afterOpen.cpuUserMicros + afterOpen.cpuSystemMicros - afterAccounts.cpuUserMicros - afterAccounts.cpuSystemMicros) / 1e6;
+    const clientsCpuSecondsToOpen = (benchCpuOpen.user + benchCpuOpen.system) / 1e6;
+
+    const idleStart = await http<Stats>(`${url}/v1/stats`);
+    const benchCpuStart = process.cpuUsage();
+    const idleT0 = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+    const idleEnd = await http<Stats>(`${url}/v1/stats`);
+    const idleMs = Date.now() - idleT0;
+    const benchCpu = process.cpuUsage(benchCpuStart);
+    const emulatorIdleCpuPercent = ((idleEnd.cpuUserMicros + idleEnd.cpuSystemMicros - idleStart.cpuUserMicros - idleStart.cpuSystemMicros) / 1000 / idleMs) * 100;
+    const clientsIdleCpuPercent = ((benchCpu.user + benchCpu.system) / 1000 / idleMs) * 100;
+
+    const rssPerAccountLinked = mb(afterOpen.rssBytes - baseline.rssBytes) / sessions;
+    const rssPerAccountOnly = mb(afterAccounts.rssBytes - baseline.rssBytes) / sessions;
+    const rows: Array<[string, string]> = [
+      ['sessions requested', String(sessions)],
+      ['sockets open', String(opened)],
+      ['link+open concurrency', String(concurrency)],
+      ['seconds to open all', secondsToOpen.toFixed(2)],
+      ['emulator CPU seconds while opening', emulatorCpuSecondsToOpen.toFixed(2)],
+      ['clients (Baileys) CPU seconds while opening', clientsCpuSecondsToOpen.toFixed(2)],
+      ['emulator RSS baseline (MB)', mb(baseline.rssBytes).toFixed(1)],
+      ['emulator RSS after accounts (MB)', mb(afterAccounts.rssBytes).toFixed(1)],
+      ['emulator RSS with all linked+open (MB)', mb(afterOpen.rssBytes).toFixed(1)],
+      ['emulator RSS per account, accounts only (MB)', rssPerAccountOnly.toFixed(3)],
+      ['emulator RSS per account, linked + connected (MB)', rssPerAccountLinked.toFixed(3)],
+      [`emulator idle CPU over ${idleSeconds}s (%)`, emulatorIdleCpuPercent.toFixed(2)],
+      [`clients idle CPU over ${idleSeconds}s (%)`, clientsIdleCpuPercent.toFixed(2)],
+      ['bench process RSS (MB)', mb(process.memoryUsage().rss).toFixed(1)],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    process.stdout.write(`\nbench:emulator (${new Date().toISOString()})\n`);
+    for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+    const result = {
+      sockets: opened,
+      secondsToOpen: Number(secondsToOpen.toFixed(2)),
+      emulatorRssMbPerAccount: Number(rssPerAccountLinked.toFixed(3)),
+      emulatorRssMbPerAccountUnlinked: Number(rssPerAccountOnly.toFixed(3)),
+      emulatorIdleCpuPercent: Number(emulatorIdleCpuPercent.toFixed(2)),
+      clientsIdleCpuPercent: Number(clientsIdleCpuPercent.toFixed(2)),
+      failures,
+      targets: { secondsToOpenUnder60: secondsToOpen < 60 && failures === 0, rssPerAccountUnder2Mb: rssPerAccountLinked < 2 },
+    };
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  } finally {
+    for (const sock of sockets) {
+      try {
+        sock.end(undefined);
+      } catch {
+        // already closed
+      }
+    }
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    process.stderr.write(`bench:emulator failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
