@@ -44,5 +44,6 @@ describe('emulator: two gateway sessions talking to each other', () => {
     expect(atA.message?.conversation ?? atA.message?.extendedTextMessage?.text).toBe('hello back from B');
     expect(phoneA.decryptFailures + phoneB.decryptFailures).toBe(0);
     expect(phoneA.duplicates + phoneB.duplicates).toBe(0);
+    expect(emulator.nodeErrors).toEqual([]);
   });
 });

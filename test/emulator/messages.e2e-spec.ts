@@ -167,4 +167,9 @@ describe('emulator: messages between a gateway session and simulated accounts', 
       alice.fault({ type: 'clear' });
     }
   });
+
+  it('handled every node the session sent without an internal error', () => {
+    expect(alice.snapshot().counters.sendsAccepted).toBeGreaterThan(10);
+    expect(emulator.nodeErrors).toEqual([]);
+  });
 });

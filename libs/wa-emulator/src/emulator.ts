@@ -95,6 +95,11 @@ export class WaEmulator {
     return this.core.connections.size;
   }
 
+  /** Nodes from clients the emulator failed to handle (most recent 100); empty in a healthy run. */
+  get nodeErrors(): ReadonlyArray<{ tag: string; xmlns?: string; error: string; at: string }> {
+    return this.core.nodeErrors;
+  }
+
   async close(): Promise<void> {
     this.core.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

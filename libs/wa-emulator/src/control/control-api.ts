@@ -29,7 +29,7 @@ const routes: Array<{ method: string; pattern: RegExp; handler: Route }> = [
     handler: (e) => {
       const memory = process.memoryUsage();
       const cpu = process.cpuUsage();
-      return [200, { phones: e.phones.length, connections: e.connectionCount, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system }];
+      return [200, { phones: e.phones.length, connections: e.connectionCount, nodeErrors: e.nodeErrors.length, lastNodeError: e.nodeErrors[e.nodeErrors.length - 1], rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system }];
     },
   },
   { method: 'GET', pattern: /^\/v1\/phones$/, handler: (e) => [200, { items: e.phones.map((p) => p.snapshot()) }] },

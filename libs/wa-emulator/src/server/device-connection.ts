@@ -9,6 +9,8 @@ export interface ConnectionHandlers {
   onClientPayload(connection: DeviceConnection, payload: proto.ClientPayload, clientNoiseKey: Buffer): void | Promise<void>;
   onNode(connection: DeviceConnection, node: BinaryNode): void | Promise<void>;
   onClose(connection: DeviceConnection): void;
+  /** A node could not be handled; the connection stays up (a real server would not drop the client either). */
+  onNodeError(connection: DeviceConnection, node: BinaryNode, error: unknown): void;
 }
 
 /**
@@ -89,7 +91,11 @@ export class DeviceConnection {
     if (this.transport) {
       if (this.stalled) return;
       const node = await decodeBinaryNode(this.transport.decrypt(frame));
-      await this.handlers.onNode(this, node);
+      try {
+        await this.handlers.onNode(this, node);
+      } catch (error) {
+        this.handlers.onNodeError(this, node, error);
+      }
       return;
     }
     const handshake = proto.HandshakeMessage.decode(frame);

@@ -68,6 +68,8 @@ export class EmulatorCore implements ConnectionHandlers, Directory {
   private readonly pendingPairs = new Map<string, PendingPair>();
   private readonly pendingCodes = new Map<string, PendingCode>();
   readonly router = new MessageRouter(this);
+  /** Nodes the emulator failed to handle: a bug or an unsupported feature; exposed in /v1/stats. */
+  readonly nodeErrors: Array<{ tag: string; xmlns?: string; error: string; at: string }> = [];
 
   constructor(private readonly authority: RootAuthority) {}
 
@@ -247,6 +249,11 @@ export class EmulatorCore implements ConnectionHandlers, Directory {
     if (node.tag === 'message') return this.router.fromLinkedDevice(owner.phone, owner.device, node);
     if (node.tag === 'receipt') return this.router.receiptFromLinkedDevice(owner.phone, owner.device, node);
     // acks, presence, chatstate and telemetry need no answer
+  }
+
+  onNodeError(_connection: DeviceConnection, node: BinaryNode, error: unknown): void {
+    if (this.nodeErrors.length >= 100) this.nodeErrors.shift();
+    this.nodeErrors.push({ tag: node.tag, xmlns: node.attrs.xmlns, error: (error as Error)?.message ?? String(error), at: new Date().toISOString() });
   }
 
   onClose(connection: DeviceConnection): void {
