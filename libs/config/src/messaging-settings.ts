@@ -1,0 +1,33 @@
+/** The send pipeline's settings (docs/MESSAGING.md). */
+export interface MessagingSettings {
+  /** Attempts per send, the first one included, before the message is failed and dead-lettered. */
+  sendMaxAttempts: number;
+  /** Delay before the second attempt; each further one doubles (up to 10 min). */
+  sendRetryBaseDelayMs: number;
+  /** How long an attempt waits for a reconnecting session before it counts as a failed attempt. */
+  sendConnectWaitMs: number;
+  /** Longest hold of `POST /send?wait=sent`; then 202 with the status at that time. */
+  sendWaitTimeoutMs: number;
+  /** Default pacing of every connection (a connection's `config.pacing` overrides it); 0 turns a limit off. */
+  pacingMessagesPerMinute: number;
+  pacingMinGapPerRecipientMs: number;
+  /** Largest inline/remote image, video or audio (decoded bytes). */
+  mediaMaxBytes: number;
+  /** How often the worker looks for stored messages without a queue job. */
+  reconcileIntervalMs: number;
+}
+
+type Integer = (name: string, fallback: number, min: number, max: number) => number;
+
+export function parseMessagingSettings(integer: Integer): MessagingSettings {
+  return {
+    sendMaxAttempts: integer('SEND_MAX_ATTEMPTS', 5, 1, 100),
+    sendRetryBaseDelayMs: integer('SEND_RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
+    sendConnectWaitMs: integer('SEND_CONNECT_WAIT_MS', 30_000, 0, 600_000),
+    sendWaitTimeoutMs: integer('SEND_WAIT_TIMEOUT_MS', 15_000, 100, 120_000),
+    pacingMessagesPerMinute: integer('SEND_PACING_MESSAGES_PER_MINUTE', 20, 0, 6000),
+    pacingMinGapPerRecipientMs: integer('SEND_PACING_MIN_GAP_PER_RECIPIENT_MS', 3000, 0, 3_600_000),
+    mediaMaxBytes: integer('MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    reconcileIntervalMs: integer('MESSAGE_RECONCILE_INTERVAL_MS', 60_000, 100, 3_600_000),
+  };
+}

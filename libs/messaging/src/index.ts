@@ -1,0 +1,16 @@
+export * from './messaging.module';
+export * from './messaging.exception';
+export * from './messaging.worker';
+export * from './send-reconciler';
+export * from './session-gateway-ref';
+export * from './stored-message-event-sink';
+export * from './messages.repository';
+export * from './message-status';
+export * from './send-jobs';
+export * from './send-pacer';
+export * from './send.dto';
+export * from './recipient';
+export * from './canonical-json';
+export * from './wa-message-id';
+export * from './outgoing-payload';
+export { messagingMigrations } from './migrations';

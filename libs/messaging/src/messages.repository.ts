@@ -1,0 +1,306 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { DeliveryStatus } from '../../contracts/src';
+import type { Cursor } from '../../http/src/cursor';
+import { SQL_STATUS_RANK, impliedDeliveryStatuses, type MessageStatus } from './message-status';
+
+export interface MessageError {
+  code: string;
+  message: string;
+}
+
+/** One row of `messages`, outgoing or incoming. */
+export interface MessageRecord {
+  id: string;
+  sessionId: string;
+  messageId: string;
+  direction: 'in' | 'out';
+  to: string;
+  from: string | null;
+  chat: string | null;
+  type: string;
+  payload: Record<string, unknown>;
+  payloadHash: string | null;
+  status: MessageStatus;
+  statusTimes: Record<string, string>;
+  waMessageId: string | null;
+  attempts: number;
+  error: MessageError | null;
+  scheduledAt: Date | null;
+  deadLetteredAt: Date | null;
+  replays: number;
+  jobId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** created_at with its microseconds, for exact keyset cursors. */
+  cursorTime: string;
+}
+
+const COLUMNS = `id, session_id, message_id, direction, "to", "from", chat, type, payload, payload_hash, status, status_times, wa_message_id,
+  attempts, error, scheduled_at, dead_lettered_at, replays, job_id, created_at, updated_at,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_time`;
+
+type Row = Record<string, unknown>;
+
+const asDate = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
+const asJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+
+function toRecord(row: Row): MessageRecord {
+  return {
+    id: row.id as string,
+    sessionId: row.session_id as string,
+    messageId: row.message_id as string,
+    direction: row.direction as 'in' | 'out',
+    to: row.to as string,
+    from: (row.from as string | null) ?? null,
+    chat: (row.chat as string | null) ?? null,
+    type: row.type as string,
+    payload: asJson(row.payload),
+    payloadHash: (row.payload_hash as string | null) ?? null,
+    status: row.status as MessageStatus,
+    statusTimes: asJson(row.status_times) ?? {},
+    waMessageId: (row.wa_message_id as string | null) ?? null,
+    attempts: Number(row.attempts),
+    error: asJson(row.error) ?? null,
+    scheduledAt: asDate(row.scheduled_at),
+    deadLetteredAt: asDate(row.dead_lettered_at),
+    replays: Number(row.replays ?? 0),
+    jobId: (row.job_id as string | null) ?? null,
+    createdAt: asDate(row.created_at)!,
+    updatedAt: asDate(row.updated_at)!,
+    cursorTime: row.cursor_time as string,
+  };
+}
+
+/** UPDATE ... RETURNING: TypeORM returns `[rows, count]` on PostgreSQL and may return rows alone elsewhere. */
+function returned(result: unknown): Row[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as Row[];
+  return result as Row[];
+}
+
+const stamp = (status: string, at: Date) => JSON.stringify({ [status]: at.toISOString() });
+
+export interface NewOutgoing {
+  /** Chosen by the caller so the job id (the same value) is known before the insert. */
+  id: string;
+  sessionId: string;
+  messageId: string;
+  to: string;
+  type: string;
+  payload: Record<string, unknown>;
+  payloadHash: string;
+  waMessageId: string;
+  scheduledAt: Date | null;
+}
+
+export interface NewIncoming {
+  sessionId: string;
+  waMessageId: string;
+  from: string;
+  to: string;
+  chat: string;
+  type: string;
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+export interface MessageFilters {
+  direction?: 'in' | 'out';
+  status?: MessageStatus;
+  chat?: string;
+  since?: Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: Cursor | null;
+}
+
+/**
+ * Every statement the send pipeline runs on `messages`. State changes are
+ * single conditional UPDATEs, so the worker, receipts and the API can race
+ * without locks: a transition that is no longer allowed simply matches no row.
+ */
+@Injectable()
+export class MessagesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private async one(sql: string, params: unknown[]): Promise<MessageRecord | undefined> {
+    const rows = returned(await this.dataSource.query(sql, params));
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  private async many(sql: string, params: unknown[]): Promise<MessageRecord[]> {
+    return returned(await this.dataSource.query(sql, params)).map(toRecord);
+  }
+
+  /** The connection as the send route needs it; undefined when unknown or deleted. */
+  async sessionState(sessionId: string): Promise<{ status: string; config: Record<string, unknown> } | undefined> {
+    const rows: Row[] = await this.dataSource.query(`SELECT status, config FROM sessions WHERE id = $1 AND deleted_at IS NULL`, [sessionId]);
+    return rows[0] ? { status: rows[0].status as string, config: asJson(rows[0].config) ?? {} } : undefined;
+  }
+
+  findById(id: string): Promise<MessageRecord | undefined> {
+    return this.one(`SELECT ${COLUMNS} FROM messages WHERE id = $1`, [id]);
+  }
+
+  findByMessageId(sessionId: string, messageId: string): Promise<MessageRecord | undefined> {
+    return this.one(`SELECT ${COLUMNS} FROM messages WHERE session_id = $1 AND message_id = $2`, [sessionId, messageId]);
+  }
+
+  findOutgoingByWaId(sessionId: string, waMessageId: string): Promise<MessageRecord | undefined> {
+    return this.one(`SELECT ${COLUMNS} FROM messages WHERE session_id = $1 AND wa_message_id = $2 AND direction = 'out' LIMIT 1`, [sessionId, waMessageId]);
+  }
+
+  /** Inserts unless the key exists (then undefined): the unique constraint settles concurrent duplicates. */
+  insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
+    return this.one(
+      `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
+       VALUES ($11, $11, $1, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9, $10, $10)
+       ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [m.sessionId, m.messageId, m.to, m.type, JSON.stringify(m.payload), m.payloadHash, stamp('queued', at), m.waMessageId, m.scheduledAt, at, m.id],
+    );
+  }
+
+  /**
+   * Stores an incoming message once per (session, WhatsApp id): a second
+   * report (notify, then append after a reconnect) inserts nothing. Our own
+   * sends echoed back by WhatsApp are not incoming messages.
+   */
+  insertIncoming(m: NewIncoming): Promise<MessageRecord | undefined> {
+    return this.one(
+      `INSERT INTO messages (session_id, message_id, direction, "to", "from", chat, type, payload, status, status_times, wa_message_id)
+       SELECT $1, $2, 'in', $3, $4, $5, $6, $7::jsonb, 'received', $8::jsonb, $2
+       WHERE NOT EXISTS (SELECT 1 FROM messages WHERE session_id = $1 AND wa_message_id = $2 AND direction = 'out')
+       ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [m.sessionId, m.waMessageId, m.to, m.from, m.chat, m.type, JSON.stringify(m.payload), stamp('received', m.at)],
+    );
+  }
+
+  /** Starts an attempt; undefined when the message is no longer waiting to be sent (already sent, failed, gone). */
+  markSending(id: string, at = new Date()): Promise<MessageRecord | undefined> {
+    return this.one(
+      `UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || $2::jsonb, updated_at = $3
+       WHERE id = $1 AND status IN ('queued', 'retrying', 'sending') RETURNING ${COLUMNS}`,
+      [id, stamp('sending', at), at],
+    );
+  }
+
+  /** The server ack. A receipt may have arrived first: the status then stays ahead, only the `sent` time is added. */
+  markSent(id: string, ackAt: Date): Promise<MessageRecord | undefined> {
+    return this.one(
+      `UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
+         status_times = $2::jsonb || status_times, error = NULL, dead_lettered_at = NULL, processed_at = $3, updated_at = now()
+       WHERE id = $1 AND status <> 'failed' RETURNING ${COLUMNS}`,
+      [id, stamp('sent', ackAt), ackAt],
+    );
+  }
+
+  markRetrying(id: string, error: MessageError, at = new Date()): Promise<MessageRecord | undefined> {
+    return this.one(
+      `UPDATE messages SET status = 'retrying', error = $2::jsonb, status_times = status_times || $3::jsonb, updated_at = $4
+       WHERE id = $1 AND status IN ('queued', 'sending', 'retrying') RETURNING ${COLUMNS}`,
+      [id, JSON.stringify(error), stamp('retrying', at), at],
+    );
+  }
+
+  /** Terminal failure: the message enters the dead-letter queue. */
+  markFailed(id: string, error: MessageError, at = new Date()): Promise<MessageRecord | undefined> {
+    return this.one(
+      `UPDATE messages SET status = 'failed', error = $2::jsonb, dead_lettered_at = $4, status_times = status_times || $3::jsonb, updated_at = $4
+       WHERE id = $1 AND status IN ('queued', 'sending', 'retrying') RETURNING ${COLUMNS}`,
+      [id, JSON.stringify(error), stamp('failed', at), at],
+    );
+  }
+
+  /** A server error ack after the message was already acknowledged. */
+  markFailedAfterAck(sessionId: string, waMessageId: string, error: MessageError, at: Date): Promise<MessageRecord | undefined> {
+    return this.one(
+      `UPDATE messages SET status = 'failed', error = $3::jsonb, dead_lettered_at = $5, status_times = status_times || $4::jsonb, updated_at = $5
+       WHERE session_id = $1 AND wa_message_id = $2 AND direction = 'out' AND status IN ('sending', 'sent') RETURNING ${COLUMNS}`,
+      [sessionId, waMessageId, JSON.stringify(error), stamp('failed', at), at],
+    );
+  }
+
+  /**
+   * A receipt: moves the message forward only, recording the time of the
+   * statuses it implies (a `read` before the ack also records `sent` and
+   * `delivered`) without overwriting times already known. A receipt proves
+   * delivery, so it also takes a failed message out of the dead-letter queue.
+   */
+  advanceDelivery(sessionId: string, waMessageId: string, status: DeliveryStatus, at: Date): Promise<MessageRecord | undefined> {
+    const implied = Object.fromEntries(impliedDeliveryStatuses(status).map((s) => [s, at.toISOString()]));
+    const rank = ['sent', 'delivered', 'read', 'played'].indexOf(status) + 2;
+    return this.one(
+      `UPDATE messages SET status = $3, status_times = $4::jsonb || status_times || $5::jsonb, dead_lettered_at = NULL, updated_at = now()
+       WHERE session_id = $1 AND wa_message_id = $2 AND direction = 'out' AND ${SQL_STATUS_RANK} < $6 RETURNING ${COLUMNS}`,
+      [sessionId, waMessageId, status, JSON.stringify(implied), stamp(status, at), rank],
+    );
+  }
+
+  /** Takes a message out of the dead-letter queue for another round of attempts, same messageId and WhatsApp id. */
+  requeueDeadLetter(id: string, at = new Date()): Promise<MessageRecord | undefined> {
+    return this.one(
+      `UPDATE messages SET status = 'queued', attempts = 0, error = NULL, dead_lettered_at = NULL, replays = replays + 1,
+         status_times = (status_times - 'failed' - 'retrying' - 'sending') || $2::jsonb, updated_at = $3
+       WHERE id = $1 AND status = 'failed' AND dead_lettered_at IS NOT NULL RETURNING ${COLUMNS}`,
+      [id, stamp('queued', at), at],
+    );
+  }
+
+  /** Records the job of the current round when a replay had to enqueue a new one. */
+  async setJobId(id: string, jobId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE messages SET job_id = $2 WHERE id = $1`, [id, jobId]);
+  }
+
+  /** Leaves the dead-letter queue for good; the row stays `failed` for audit. */
+  async discardDeadLetter(id: string): Promise<boolean> {
+    const rows = returned(await this.dataSource.query(`UPDATE messages SET dead_lettered_at = NULL, updated_at = now() WHERE id = $1 AND dead_lettered_at IS NOT NULL RETURNING id`, [id]));
+    return rows.length > 0;
+  }
+
+  /** Dead letters with this messageId (on one connection, or on every one). */
+  findDeadLetters(messageId: string, sessionId?: string): Promise<MessageRecord[]> {
+    return sessionId
+      ? this.many(`SELECT ${COLUMNS} FROM messages WHERE message_id = $1 AND session_id = $2 AND dead_lettered_at IS NOT NULL`, [messageId, sessionId])
+      : this.many(`SELECT ${COLUMNS} FROM messages WHERE message_id = $1 AND dead_lettered_at IS NOT NULL LIMIT 20`, [messageId]);
+  }
+
+  /** Keyset page in creation order. */
+  async page(sessionId: string | undefined, filters: MessageFilters & { deadLetters?: boolean }, limit: number, after?: Cursor): Promise<Page<MessageRecord>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (sessionId) add('session_id = ?', sessionId);
+    if (filters.direction) add('direction = ?', filters.direction);
+    if (filters.status) add('status = ?', filters.status);
+    if (filters.chat) add('chat = ?', filters.chat);
+    if (filters.since) add('created_at >= ?', filters.since);
+    if (filters.deadLetters) where.push('dead_lettered_at IS NOT NULL');
+    if (after) {
+      params.push(after.createdAt, after.id);
+      where.push(`(created_at, id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit + 1);
+    const rows = await this.many(
+      `SELECT ${COLUMNS} FROM messages ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? { createdAt: last.cursorTime, id: last.id } : null };
+  }
+
+  /** Outgoing messages still waiting to be sent that nobody touched for a while: the reconciler checks they have a job. */
+  unfinished(olderThan: Date, limit: number): Promise<MessageRecord[]> {
+    return this.many(
+      `SELECT ${COLUMNS} FROM messages WHERE direction = 'out' AND status IN ('queued', 'retrying', 'sending') AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+      [olderThan, limit],
+    );
+  }
+}

@@ -1,0 +1,169 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { SendError, SendErrorCode } from '../../contracts/src';
+import { AppConfig } from '../../config/src/app-config';
+import { Metrics } from '../../observability/src/metrics';
+import { PermanentJobError } from '../../queue/src/errors';
+import { JobHandlerRegistry } from '../../queue/src/job-handler-registry';
+import { MessageQueue, type Consumer, type JobContext } from '../../queue/src/message-queue';
+import { MessageEvents } from './message-events';
+import { MessagesRepository, type MessageError, type MessageRecord } from './messages.repository';
+import { toOutgoingMessage } from './outgoing-message';
+import { SEND_JOB, sendQueueName, type SendJobPayload } from './send-jobs';
+import { SendPacer, pacingOf } from './send-pacer';
+import { SessionGatewayRef } from './session-gateway-ref';
+import { deriveWaMessageId } from './wa-message-id';
+
+/** A send that neither acks nor fails within this time is a failed attempt (the same WhatsApp id makes the retry safe). */
+const SEND_CALL_TIMEOUT_MS = 120_000;
+
+const WAITING = new Set(['queued', 'retrying', 'sending']);
+
+/**
+ * The `MessageSend` job handler and the per-session consumers. The session
+ * runner calls `startSession` when this process gains a session and
+ * `stopSession` when it loses it, so a session's sends run where its socket is.
+ */
+@Injectable()
+export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('MessagingWorker');
+  private readonly consumers = new Map<string, Promise<Consumer>>();
+  private readonly pacer = new SendPacer();
+  private readonly stopping = new Map<string, AbortController>();
+
+  constructor(
+    private readonly queue: MessageQueue,
+    private readonly registry: JobHandlerRegistry,
+    private readonly messages: MessagesRepository,
+    private readonly events: MessageEvents,
+    private readonly gateway: SessionGatewayRef,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register<SendJobPayload>(SEND_JOB, (job) => this.handle(job));
+  }
+
+  /** Starts sending this session's messages here (one at a time, in order). Idempotent. */
+  async startSession(sessionId: string): Promise<void> {
+    if (!this.consumers.has(sessionId)) {
+      this.stopping.set(sessionId, new AbortController());
+      this.consumers.set(sessionId, this.queue.consume(sendQueueName(sessionId), this.registry.dispatch, { concurrency: 1 }));
+    }
+    await this.consumers.get(sessionId);
+  }
+
+  /** Stops taking this session's jobs; a running send finishes (or its pacing wait is cut short and retried elsewhere). */
+  async stopSession(sessionId: string): Promise<void> {
+    const consumer = this.consumers.get(sessionId);
+    if (!consumer) return;
+    this.consumers.delete(sessionId);
+    this.stopping.get(sessionId)?.abort();
+    this.stopping.delete(sessionId);
+    this.pacer.forget(sessionId);
+    await (await consumer).close();
+  }
+
+  get sessions(): string[] {
+    return [...this.consumers.keys()];
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.sessions.map((id) => this.stopSession(id).catch(() => undefined)));
+  }
+
+  async handle(job: JobContext<SendJobPayload>): Promise<void> {
+    const message = await this.messages.findById(job.payload.id);
+    // Sent, failed or gone since the job was made: nothing to do (handlers run at least once).
+    if (!message || !WAITING.has(message.status)) return;
+    const sending = await this.messages.markSending(message.id);
+    if (!sending) return;
+    try {
+      await this.send(sending);
+    } catch (error) {
+      await this.failAttempt(sending, job, error);
+    }
+  }
+
+  private async send(message: MessageRecord): Promise<void> {
+    const gateway = this.gateway.current;
+    if (!(await gateway.waitUntilConnected(message.sessionId, this.config.messaging.sendConnectWaitMs))) {
+      throw new SendError(SendErrorCode.SessionNotConnected, `session ${message.sessionId} did not connect within ${this.config.messaging.sendConnectWaitMs} ms`);
+    }
+    await this.pace(message);
+    // Deterministic: every attempt and every replay is the same WhatsApp message.
+    const waMessageId = message.waMessageId ?? deriveWaMessageId(message.sessionId, message.messageId);
+    const outgoing = await toOutgoingMessage(message, this.messages);
+    const { ackAt } = await withTimeout(gateway.send(message.sessionId, outgoing, waMessageId), SEND_CALL_TIMEOUT_MS);
+    const sent = await this.messages.markSent(message.id, ackAt);
+    this.metrics.messagesSent.inc({ type: message.type });
+    if (sent) await this.events.status(sent, 'sent');
+  }
+
+  private async pace(message: MessageRecord): Promise<void> {
+    const session = await this.messages.sessionState(message.sessionId);
+    const pacing = pacingOf(session?.config, { messagesPerMinute: this.config.messaging.pacingMessagesPerMinute, minGapPerRecipientMs: this.config.messaging.pacingMinGapPerRecipientMs });
+    const signal = this.stopping.get(message.sessionId)?.signal;
+    for (let delay = this.pacer.delayMs(message.sessionId, message.to, pacing); delay > 0; delay = this.pacer.delayMs(message.sessionId, message.to, pacing)) {
+      await sleep(delay, signal);
+      if (signal?.aborted) throw new SendError(SendErrorCode.SessionNotConnected, 'the session moved away from this worker while the send was paced');
+    }
+    this.pacer.record(message.sessionId, message.to, pacing);
+  }
+
+  /**
+   * A permanent error fails the message at once; a transient one marks it
+   * `retrying` and lets the queue's backoff run it again, until the last
+   * attempt, which fails it. A failed message is in the dead-letter queue
+   * (and so is its job).
+   */
+  private async failAttempt(message: MessageRecord, job: JobContext<SendJobPayload>, error: unknown): Promise<never> {
+    const sendError = asSendError(error);
+    const reason: MessageError = { code: sendError.code, message: sendError.message };
+    const final = sendError.permanent || job.attempt >= job.maxAttempts;
+    if (!final) {
+      await this.messages.markRetrying(message.id, reason);
+      this.logger.warn(`send ${message.id} attempt ${job.attempt}/${job.maxAttempts} failed: ${reason.code} ${reason.message}`);
+      throw error;
+    }
+    const failed = await this.messages.markFailed(message.id, reason);
+    if (failed) {
+      this.metrics.messagesFailed.inc({ code: reason.code });
+      await this.events.failed(failed);
+    }
+    this.logger.warn(`send ${message.id} failed for good after ${job.attempt} attempt(s): ${reason.code} ${reason.message}`);
+    if (sendError.permanent) throw new PermanentJobError(`${reason.code}: ${reason.message}`, { cause: error });
+    throw error;
+  }
+}
+
+function asSendError(error: unknown): SendError {
+  if (error instanceof SendError) return error;
+  const e = error as { name?: string; code?: unknown; message?: string };
+  if (e?.name === 'SendError' && Object.values(SendErrorCode).includes(e.code as SendErrorCode)) return new SendError(e.code as SendErrorCode, e.message ?? '');
+  return Object.assign(new SendError(SendErrorCode.Timeout, e?.message ?? String(error)), { code: 'SEND_FAILED' as SendErrorCode });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SendError(SendErrorCode.Timeout, `no server ack within ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
