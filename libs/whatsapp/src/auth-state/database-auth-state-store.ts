@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Lease, SessionLeases } from '../../../sessions/src/ownership/session-leases';
+import { AuthStateWipedError, CredentialsKeyError } from './auth-state.errors';
+import { decodeCreds, decodeKey, encodeJson } from './auth-state-codec';
+import { AuthStateStore, type OpenAuthState } from './auth-state-store';
+import type { CredentialsKeyring } from './credentials-keyring';
+import { KeyCache } from './key-cache';
+import { open, seal } from './sealed-box';
+
+export interface DatabaseAuthStateStoreOptions {
+  /** Signal keys kept decrypted in memory per open session (least recently used are dropped). */
+  cacheSize?: number;
+}
+
+type KeyType = keyof SignalDataTypeMap;
+
+interface CredentialsRow {
+  key_id: string;
+  wrapped_key: Buffer | Uint8Array;
+  creds: Buffer | Uint8Array;
+}
+
+// Statements stay well under PostgreSQL's 65535 parameters.
+const CHUNK = 500;
+
+const credsAad = (sessionId: string) => `wa-gateway/creds\0${sessionId}`;
+const keyAad = (sessionId: string, type: string, id: string) => `wa-gateway/key\0${sessionId}\0${type}\0${id}`;
+const cacheKey = (type: string, id: string) => `${type}\0${id}`;
+const asBuffer = (value: Buffer | Uint8Array) => (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+async function rowsOf<T>(queryable: Pick<EntityManager, 'query'>, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await queryable.query(sql, params);
+  return (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
+}
+
+const isForeignKeyViolation = (error: unknown) => (error as { code?: string })?.code === '23503';
+
+/** One `open()`: the session's data key, its cache, and its writes in call order. */
+class OpenSession {
+  readonly cache: KeyCache;
+  wiped = false;
+  /** Bumped by every committed write; a read started before a write never fills the cache with what it saw. */
+  generation = 0;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly sessionId: string,
+    readonly lease: Lease,
+    readonly dataKey: Buffer,
+    cacheSize: number,
+  ) {
+    this.cache = new KeyCache(cacheSize);
+  }
+
+  /** Writes commit in the order they were called, so an older snapshot never lands after a newer one. */
+  serialize<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(write, write);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * Credentials and Signal keys in the database, sealed with AES-256-GCM under
+ * a per-session data key that the master key wraps. Writes are single
+ * transactions fenced by the session lease; hot keys are served from memory.
+ */
+export class DatabaseAuthStateStore extends AuthStateStore {
+  private readonly sessions = new Map<string, Set<OpenSession>>();
+  private readonly cacheSize: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keyring: CredentialsKeyring,
+    private readonly leases: SessionLeases,
+    options: DatabaseAuthStateStoreOptions = {},
+  ) {
+    super();
+    this.cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  async open(sessionId: string, lease: Lease): Promise<OpenAuthState> {
+    const { dataKey, creds } = await this.loadOrCreate(sessionId, lease);
+    const session = new OpenSession(sessionId, lease, dataKey, this.cacheSize);
+    const open = this.sessions.get(sessionId) ?? new Set<OpenSession>();
+    open.add(session);
+    this.sessions.set(sessionId, open);
+    const state = { creds, keys: this.keyStore(session) };
+    return {
+      state,
+      saveCreds: () => session.serialize(() => this.saveCreds(session, state.creds)),
+      hasCredentials: Boolean(creds.me),
+    };
+  }
+
+  async wipe(sessionId: string): Promise<void> {
+    for (const session of this.sessions.get(sessionId) ?? []) {
+      session.wiped = true;
+      session.cache.clear();
+    }
+    this.sessions.delete(sessionId);
+    // The keys go with the credentials row (ON DELETE CASCADE).
+    await this.dataSource.query(`DELETE FROM session_credentials WHERE session_id = $1`, [sessionId]);
+  }
+
+  async hasCredentials(sessionId: string): Promise<boolean> {
+    const rows = await rowsOf<{ registered: boolean }>(this.dataSource, `SELECT registered FROM session_credentials WHERE session_id = $1`, [sessionId]);
+    return rows[0]?.registered === true;
+  }
+
+  private async loadOrCreate(sessionId: string, lease: Lease): Promise<{ dataKey: Buffer; creds: AuthenticationCreds }> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const [row] = await rowsOf<CredentialsRow>(this.dataSource, `SELECT key_id, wrapped_key, creds FROM session_credentials WHERE session_id = $1`, [sessionId]);
+      if (row) {
+        const dataKey = this.keyring.unwrap(sessionId, row.key_id, asBuffer(row.wrapped_key));
+        return { dataKey, creds: decodeCreds(this.openValue(dataKey, asBuffer(row.creds), credsAad(sessionId)).toString('utf8')) };
+      }
+      const dataKey = randomBytes(32);
+      const creds = initAuthCreds();
+      const { keyId, wrapped } = this.keyring.wrap(sessionId, dataKey);
+      const sealed = seal(dataKey, Buffer.from(encodeJson(creds), 'utf8'), credsAad(sessionId));
+      const created = await this.dataSource.transaction(async (manager) => {
+        await this.leases.assertCurrent(manager, lease);
+        const inserted = await rowsOf(
+          manager,
+          `INSERT INTO session_credentials (session_id, key_id, wrapped_key, creds, registered) VALUES ($1, $2, $3, $4, false)
+           ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
+          [sessionId, keyId, wrapped, sealed],
+        );
+        return inserted.length > 0;
+      });
+      if (created) return { dataKey, creds };
+      // Someone created them between our read and our insert: read theirs.
+    }
+    throw new Error(`The credentials of session ${sessionId} could neither be read nor created`);
+  }
+
+  private async saveCreds(session: OpenSession, creds: AuthenticationCreds): Promise<void> {
+    if (session.wiped) throw new AuthStateWipedError(session.sessionId);
+    const sealed = seal(session.dataKey, Buffer.from(encodeJson(creds), 'utf8'), credsAad(session.sessionId));
+    await this.dataSource.transaction(async (manager) => {
+      await this.leases.assertCurrent(manager, session.lease);
+      // Only the sealed creds change: the wrapped data key belongs to the key rotation.
+      const updated = await rowsOf(manager, `UPDATE session_credentials SET creds = $2, registered = $3, updated_at = now() WHERE session_id = $1 RETURNING session_id`, [
+        session.sessionId,
+        sealed,
+        Boolean(creds.me),
+      ]);
+      if (updated.length === 0) throw new AuthStateWipedError(session.sessionId);
+    });
+  }
+
+  private keyStore(session: OpenSession): SignalKeyStore {
+    return {
+      get: <T extends KeyType>(type: T, ids: string[]) => this.getKeys(session, type, ids),
+      set: (data: SignalDataSet) => session.serialize(() => this.setKeys(session, data)),
+    };
+  }
+
+  private async getKeys<T extends KeyType>(session: OpenSession, type: T, ids: string[]): Promise<{ [id: string]: SignalDataTypeMap[T] }> {
+    if (session.wiped) return {};
+    const found: { [id: string]: SignalDataTypeMap[T] } = {};
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = session.cache.get(cacheKey(type, id));
+      if (cached === undefined) missing.push(id);
+      else if (cached !== null) found[id] = decodeKey(type, cached);
+    }
+    if (missing.length === 0) return found;
+
+    const generation = session.generation;
+    const loaded = new Map<string, string>();
+    for (const batch of chunks(missing)) {
+      const placeholders = batch.map((_, i) => `$${i + 3}`).join(', ');
+      const rows = await rowsOf<{ key_id: string; value: Buffer | Uint8Array }>(
+        this.dataSource,
+        `SELECT key_id, value FROM session_keys WHERE session_id = $1 AND type = $2 AND key_id IN (${placeholders})`,
+        [session.sessionId, type, ...batch],
+      );
+      for (const row of rows) loaded.set(row.key_id, this.openValue(session.dataKey, asBuffer(row.value), keyAad(session.sessionId, type, row.key_id)).toString('utf8'));
+    }
+    const fillCache = generation === session.generation && !session.wiped;
+    for (const id of missing) {
+      const json = loaded.get(id);
+      if (fillCache) session.cache.set(cacheKey(type, id), json ?? null);
+      if (json !== undefined) found[id] = decodeKey(type, json);
+    }
+    return found;
+  }
+
+  /** All entries of one call in one transaction: upserts, and deletes for null values. */
+  private async setKeys(session: OpenSession, data: SignalDataSet): Promise<void> {
+    if (session.wiped) throw new AuthStateWipedError(session.sessionId);
+    const { sessionId, dataKey } = session;
+    const writes: Array<{ type: string; upserts: Array<{ id: string; json: string; sealed: Buffer }>; deletes: string[] }> = [];
+    for (const [type, entries] of Object.entries(data)) {
+      const upserts: Array<{ id: string; json: string; sealed: Buffer }> = [];
+      const deletes: string[] = [];
+      for (const [id, value] of Object.entries(entries ?? {})) {
+        if (value === null || value === undefined) {
+          deletes.push(id);
+        } else {
+          const json = encodeJson(value);
+          upserts.push({ id, json, sealed: seal(dataKey, Buffer.from(json, 'utf8'), keyAad(sessionId, type, id)) });
+        }
+      }
+      if (upserts.length || deletes.length) writes.push({ type, upserts, deletes });
+    }
+    if (writes.length === 0) return;
+
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await this.leases.assertCurrent(manager, session.lease);
+        for (const { type, upserts, deletes } of writes) {
+          for (const batch of chunks(upserts)) {
+            const values = batch.map((_, i) => `($1, $2, $${3 + i * 2}, $${4 + i * 2}, now())`).join(', ');
+            await manager.query(
+              `INSERT INTO session_keys (session_id, type, key_id, value, updated_at) VALUES ${values}
+               ON CONFLICT (session_id, type, key_id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+              [sessionId, type, ...batch.flatMap((u) => [u.id, u.sealed])],
+            );
+          }
+          for (const batch of chunks(deletes)) {
+            const placeholders = batch.map((_, i) => `$${i + 3}`).join(', ');
+            await manager.query(`DELETE FROM session_keys WHERE session_id = $1 AND type = $2 AND key_id IN (${placeholders})`, [sessionId, type, ...batch]);
+          }
+        }
+      });
+    } catch (error) {
+      // The keys hang off the credentials row: it is gone, so the session was wiped.
+      if (isForeignKeyViolation(error)) throw new AuthStateWipedError(sessionId);
+      throw error;
+    }
+    // Write-through only after the commit: the cache never shows what the database does not hold.
+    session.generation++;
+    for (const { type, upserts, deletes } of writes) {
+      for (const u of upserts) session.cache.set(cacheKey(type, u.id), u.json);
+      for (const id of deletes) session.cache.set(cacheKey(type, id), null);
+    }
+  }
+
+  private openValue(dataKey: Buffer, box: Buffer, aad: string): Buffer {
+    try {
+      return open(dataKey, box, aad);
+    } catch {
+      throw new CredentialsKeyError('A stored credential cannot be decrypted: it is corrupt, was altered, or was moved from another row');
+    }
+  }
+}
