@@ -15,7 +15,8 @@ export default tseslint.config(
   },
   {
     files: ['libs/**/*.ts', 'apps/**/*.ts'],
-    ignores: ['libs/config/**', '**/*.spec.ts'],
+    // The emulator is a standalone tool (it knows the protocol, not the gateway) with its own CLI flags and environment.
+    ignores: ['libs/config/**', 'libs/wa-emulator/**', 'apps/emulator/**', '**/*.spec.ts'],
     rules: {
       // Configuration is read once, by libs/config; nothing else touches the environment.
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through AppConfig (libs/config).' }],

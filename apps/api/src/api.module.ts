@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../../../libs/auth/src';
-import { SessionsModule } from '../../../libs/sessions/src';
+import { MessagingModule } from '../../../libs/messaging/src';
 
 /** The REST API: produces jobs, never opens a WhatsApp socket. */
 @Module({
-  imports: [AuthModule.forRole({ withKeyManagement: true }), SessionsModule.forRole({ api: true })],
+  imports: [AuthModule.forRole({ withKeyManagement: true }), MessagingModule.forRole({ api: true })],
 })
 export class ApiModule {}

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { SessionsModule } from '../../../libs/sessions/src';
+import { MessagingModule } from '../../../libs/messaging/src';
 
 /** The worker: owns the WhatsApp sockets and the queue processors; serves only operations routes. */
 @Module({
-  imports: [SessionsModule.forRole({ api: false })],
+  imports: [MessagingModule.forRole({ worker: true })],
 })
 export class WorkerModule {}

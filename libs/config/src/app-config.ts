@@ -1,3 +1,7 @@
+import type { SessionRuntimeSettings } from './session-runtime-settings';
+import type { MessagingSettings } from './messaging-settings';
+import type { WebhookDeliverySettings } from './webhook-delivery-settings';
+
 export type Role = 'all' | 'api' | 'worker';
 export const ROLES: readonly Role[] = ['all', 'api', 'worker'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,6 +34,9 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   readonly sandboxUrl?: string;
   readonly webhookAllowPrivateHosts: string[];
+  readonly webhookDelivery: WebhookDeliverySettings;
+  readonly messaging: MessagingSettings;
+  readonly sessionRuntime: SessionRuntimeSettings;
   readonly migrateOnBoot: boolean;
   readonly metricsRequireAuth: boolean;
   readonly rateLimitMax: number;

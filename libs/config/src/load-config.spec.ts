@@ -84,6 +84,12 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ credentialsKeyPrevious: undefined, leaseTtlMs: 30_000, leaseRenewIntervalMs: 10_000, leaseSafetyMarginMs: 5000 });
   });
 
+  it('reads the send pipeline settings with conservative defaults', () => {
+    expect(loadConfig({}).messaging).toMatchObject({ sendMaxAttempts: 5, pacingMessagesPerMinute: 20, pacingMinGapPerRecipientMs: 3000, mediaMaxBytes: 16 * 1024 * 1024 });
+    expect(loadConfig({ SEND_MAX_ATTEMPTS: '3', SEND_PACING_MESSAGES_PER_MINUTE: '0' }).messaging).toMatchObject({ sendMaxAttempts: 3, pacingMessagesPerMinute: 0 });
+    expect(() => loadConfig({ SEND_MAX_ATTEMPTS: '0' })).toThrow(/SEND_MAX_ATTEMPTS/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' }).port).toBe(3000);
   });

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { AppConfig, LOG_LEVELS, LogLevel, ROLES, Role } from './app-config';
+import { parseMessagingSettings } from './messaging-settings';
+import { parseSessionRuntimeSettings } from './session-runtime-settings';
+import { parseWebhookDeliverySettings } from './webhook-delivery-settings';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -116,6 +119,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     sandboxUrl,
     webhookAllowPrivateHosts,
+    webhookDelivery: parseWebhookDeliverySettings(read, integer, problems),
+    messaging: parseMessagingSettings(integer),
+    sessionRuntime: parseSessionRuntimeSettings(integer, boolean),
     migrateOnBoot: boolean('MIGRATE_ON_BOOT', true),
     metricsRequireAuth: boolean('METRICS_REQUIRE_AUTH', false),
     rateLimitMax: integer('RATE_LIMIT_MAX', 1000, 1, 1_000_000),

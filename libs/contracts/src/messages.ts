@@ -18,7 +18,7 @@ export type OutgoingContent =
   | { type: MediaType; media: MediaSource; caption?: string; ptt?: boolean }
   | { type: 'location'; location: { latitude: number; longitude: number; name?: string; address?: string } }
   | { type: 'contact'; contact: { fullName?: string; phoneNumber?: string; vcard?: string } }
-  | { type: 'reaction'; reaction: { targetMessageId: string; emoji: string } }
+  | { type: 'reaction'; reaction: { targetMessageId: string; emoji: string; /** Whether the target was sent by this connection (resolved by the pipeline). */ targetFromMe?: boolean } }
   | { type: 'poll'; poll: { name: string; options: string[]; selectableCount?: number } };
 
 export interface OutgoingMessage {
@@ -27,6 +27,8 @@ export interface OutgoingMessage {
   content: OutgoingContent;
   /** WhatsApp id of the message this one replies to. */
   quotedWaMessageId?: string;
+  /** Whether the quoted message was sent by this connection. */
+  quotedFromMe?: boolean;
 }
 
 /** Statuses WhatsApp reports for a sent message, in order. */

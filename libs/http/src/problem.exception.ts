@@ -37,6 +37,7 @@ export class ProblemException extends Error {
   }
 
   toProblem(instance?: string): ProblemDocument {
-    return { type: typeFor(this.code), title: titleFor(this.status), status: this.status, detail: this.detail, code: this.code, instance, ...this.extensions };
+    // Extensions never override the standard members.
+    return { ...this.extensions, type: typeFor(this.code), title: titleFor(this.status), status: this.status, detail: this.detail, code: this.code, instance };
   }
 }

@@ -41,6 +41,13 @@ export class SessionEntity {
   @Column({ name: 'last_seen', type: 'timestamptz', nullable: true })
   lastSeen: Date | null;
 
+  /** The QR waiting to be scanned, while status is `qr`. */
+  @Column({ type: 'text', nullable: true, select: false })
+  qr: string | null;
+
+  @Column({ name: 'qr_expires_at', type: 'timestamptz', nullable: true })
+  qrExpiresAt: Date | null;
+
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;
 }

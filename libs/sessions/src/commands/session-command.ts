@@ -1,0 +1,13 @@
+export type SessionCommandType = 'restart' | 'logout' | 'delete' | 'pairing-code';
+
+export interface CommandRow {
+  id: string;
+  sessionId: string;
+  type: SessionCommandType;
+  payload: Record<string, unknown>;
+}
+
+/** Wakes the command runner of this process, when it has one (role all). */
+export abstract class CommandWakeup {
+  abstract wake(): void;
+}

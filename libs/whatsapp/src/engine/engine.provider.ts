@@ -1,0 +1,27 @@
+import { Logger } from '@nestjs/common';
+import pino from 'pino';
+import { AppConfig } from '../../../config/src';
+import { Metrics } from '../../../observability/src/metrics';
+import { connectToSandbox } from '../sandbox';
+import { installStrictSignatureVerifier } from '../security';
+import { BaileysEngine } from './baileys-engine';
+import { WhatsAppEngine } from './whatsapp-engine';
+
+/**
+ * Builds the engine for this process: in sandbox mode it waits for the
+ * emulator and trusts its root key; the strict signature verifier is installed
+ * unless turned off, so a server whose certificate chain is not signed by the
+ * trusted root is refused.
+ */
+export async function createWhatsAppEngine(config: AppConfig, _metrics?: Metrics): Promise<WhatsAppEngine> {
+  const logger = new Logger('WhatsAppEngine');
+  const log = { info: (obj: object, msg: string) => logger.log(`${msg} ${JSON.stringify(obj)}`), warn: (obj: object, msg: string) => logger.warn(`${msg} ${JSON.stringify(obj)}`) };
+  const sandbox = config.sandboxUrl ? await connectToSandbox({ sandboxUrl: config.sandboxUrl, logger: log }) : undefined;
+  if (config.sessionRuntime.strictSignatures) installStrictSignatureVerifier({ logger: log });
+  return new BaileysEngine({
+    // Baileys logs at warn at most: its debug output can carry key material.
+    logger: pino({ level: config.logLevel === 'silent' ? 'silent' : 'warn', base: { component: 'baileys' } }),
+    waWebSocketUrl: sandbox?.waWebSocketUrl,
+    verifyRecipients: config.sessionRuntime.verifyRecipients,
+  });
+}
