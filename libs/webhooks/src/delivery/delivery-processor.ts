@@ -1,0 +1,111 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../../../config/src';
+import { Metrics } from '../../../observability/src/metrics';
+import { MessageQueue, type JobContext } from '../../../queue/src';
+import { WebhookUrlGuard } from '../guard/url-guard';
+import { type DeliveryJob, deliveryJobId, WEBHOOK_DELIVERY_QUEUE, WebhookJob } from '../jobs';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { type AttemptTarget, DeliveryStore } from './delivery-store';
+import { EndpointLimiter } from './endpoint-limiter';
+import { createPinnedAgent } from './pinned-agent';
+import { nextAttemptDelayMs } from './retry-schedule';
+import { signatureHeader } from './signing';
+import { type SendOutcome, WebhookSender } from './webhook-sender';
+
+export type DeliveryResult = 'success' | 'retry' | 'failed' | 'gone' | 'refused';
+
+/**
+ * Runs one attempt of one delivery (the `WebhookDelivery` job) and decides
+ * what follows: done, the next attempt on the stored schedule (as a new
+ * delayed job), failed when the schedule is spent, or the subscription
+ * disabled (410, or failing for too long). HTTP failures never throw: the
+ * schedule is ours, not the queue's; a throw means the attempt could not be
+ * recorded, and the queue retries the job.
+ */
+@Injectable()
+export class DeliveryProcessor implements OnApplicationShutdown {
+  private readonly logger = new Logger('Webhooks');
+  private readonly agent;
+  private readonly sender: WebhookSender;
+  private readonly limiter: EndpointLimiter;
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly queue: MessageQueue,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    guard: WebhookUrlGuard,
+  ) {
+    const settings = config.webhookDelivery;
+    this.agent = createPinnedAgent(guard, { connectionsPerOrigin: settings.maxInFlightPerEndpoint, connectTimeoutMs: settings.timeoutMs });
+    this.sender = new WebhookSender(this.agent, guard, settings.timeoutMs);
+    this.limiter = new EndpointLimiter(settings.maxInFlightPerEndpoint);
+  }
+
+  readonly handle = async (job: JobContext<DeliveryJob>): Promise<void> => {
+    const { deliveryId, replays, attempt } = job.payload;
+    const target = await this.store.loadTarget(deliveryId);
+    // Deleted, finished, or a stale copy of an attempt that already ran: nothing to do.
+    if (!target || target.state !== 'pending' || target.replays !== replays || target.attempts !== attempt - 1) return;
+    if (target.subscription.state !== 'active') {
+      await this.store.markDisabled(deliveryId);
+      return;
+    }
+    await this.limiter.run(target.subscription.id, () => this.attempt(target, attempt));
+  };
+
+  private async attempt(target: AttemptTarget, attempt: number): Promise<void> {
+    const secrets = this.subscriptions.secretsOf(target.subscription);
+    const outcome = await this.sender.send({
+      url: target.subscription.url,
+      id: target.eventId,
+      body: target.body,
+      signature: (timestamp) => signatureHeader(secrets, target.eventId, timestamp, target.body),
+    });
+    const result = await this.settle(target, attempt, outcome);
+    this.metrics.webhookDeliveries.inc({ result });
+  }
+
+  private async settle(target: AttemptTarget, attempt: number, outcome: SendOutcome): Promise<DeliveryResult> {
+    const { subscription } = target;
+    const base = { attempt, replays: target.replays, statusCode: outcome.statusCode, responseExcerpt: outcome.responseExcerpt, error: outcome.error };
+    const status = outcome.statusCode;
+
+    if (status !== null && status >= 200 && status < 300) {
+      await this.store.recordAttempt(target.id, { ...base, state: 'succeeded', nextAttemptAt: null });
+      if (subscription.failingSince) await this.store.clearSubscriptionFailing(subscription.id);
+      return 'success';
+    }
+
+    if (status === 410) {
+      await this.store.recordAttempt(target.id, { ...base, state: 'disabled', nextAttemptAt: null });
+      await this.subscriptions.disable(subscription, 'the endpoint answered 410 Gone');
+      return 'gone';
+    }
+
+    const settings = this.config.webhookDelivery;
+    const failingSince = await this.store.markSubscriptionFailing(subscription.id);
+    if (Date.now() - failingSince.getTime() >= settings.disableAfterMs) {
+      await this.store.recordAttempt(target.id, { ...base, state: 'disabled', nextAttemptAt: null });
+      await this.subscriptions.disable(subscription, `every delivery has failed since ${failingSince.toISOString()}`);
+      return 'failed';
+    }
+
+    const delayMs = nextAttemptDelayMs(settings.retryScheduleMs, attempt - target.runStartAttempt, outcome.retryAfterMs, settings.retryAfterMaxMs);
+    if (delayMs === null) {
+      await this.store.recordAttempt(target.id, { ...base, state: 'failed', nextAttemptAt: null });
+      this.logger.warn({ deliveryId: target.id, eventId: target.eventId, subscriptionId: subscription.id, attempts: attempt }, 'webhook delivery failed: out of attempts');
+      return outcome.forbidden ? 'refused' : 'failed';
+    }
+    const next = { deliveryId: target.id, replays: target.replays, attempt: attempt + 1 };
+    if (await this.store.recordAttempt(target.id, { ...base, state: 'pending', nextAttemptAt: new Date(Date.now() + delayMs) })) {
+      await this.queue.enqueue(WEBHOOK_DELIVERY_QUEUE, WebhookJob.Delivery, next, { jobId: deliveryJobId(next), delayMs });
+    }
+    return outcome.forbidden ? 'refused' : 'retry';
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close();
+  }
+}

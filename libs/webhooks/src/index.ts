@@ -1,0 +1,20 @@
+export * from './webhooks.module';
+export * from './webhooks.exception';
+export * from './webhooks.dto';
+export * from './jobs';
+export { ConnectionWebhooks } from './subscriptions/connection-webhooks';
+export { SubscriptionsService } from './subscriptions/subscriptions.service';
+export { HostResolver, WebhookUrlGuard, ForbiddenTargetError, type ResolvedAddress } from './guard/url-guard';
+export { forbiddenAddressReason, embeddedIpv4, AddressAllowlist } from './guard/ip-ranges';
+export { sign, signatureHeader, generateSecret } from './delivery/signing';
+export { deliveryBody } from './delivery/event-outbox';
+export { DeliveryReconciler } from './delivery/delivery-reconciler';
+export { WebhookDeliveryEntity, DELIVERY_STATES, type DeliveryState } from './entities/webhook-delivery.entity';
+export { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity';
+export { WebhookEventEntity } from './entities/webhook-event.entity';
+export { webhookMigrations } from './migrations';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEventEntity } from './entities/webhook-event.entity';
+import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity';
+
+export const webhookEntities = [WebhookSubscriptionEntity, WebhookEventEntity, WebhookDeliveryEntity];

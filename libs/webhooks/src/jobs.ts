@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+
+/** One queue per step: a fan-out job per event, then a delivery job per (event, subscription) attempt. */
+export const WEBHOOK_FANOUT_QUEUE = 'webhook-fanout';
+export const WEBHOOK_DELIVERY_QUEUE = 'webhook-delivery';
+
+export const WebhookJob = { Fanout: 'WebhookFanout', Delivery: 'WebhookDelivery' } as const;
+export const WEBHOOK_JOB_NAMES: readonly string[] = [WebhookJob.Fanout, WebhookJob.Delivery];
+
+/** One attempt of one delivery; `replays` and `attempt` make each attempt's job id unique and a stale job recognisable. */
+export interface DeliveryJob {
+  deliveryId: string;
+  replays: number;
+  attempt: number;
+}
+
+/** The first attempt's job id is the delivery id; later attempts and replays get their own. */
+export const deliveryJobId = (job: DeliveryJob): string =>
+  job.replays === 0 && job.attempt === 1 ? job.deliveryId : `${job.deliveryId}.${job.replays}.${job.attempt}`;
+
+/** Event ids may hold characters a queue id cannot (BullMQ refuses ':'), so the fan-out job id is a digest of it. */
+export const fanoutJobId = (eventId: string): string => `event-${createHash('sha256').update(eventId).digest('base64url')}`;
