@@ -74,7 +74,7 @@ export class WaEmulator {
   }
 
   createPhone(input: CreatePhoneInput): SimulatedPhone {
-    const account = this.core.createPhone(input);
+    const account = this.core.directory.create(input);
     const handle = new SimulatedPhone(account, this.core);
     this.phoneHandles.set(account.phoneNumber, handle);
     return handle;
@@ -82,7 +82,7 @@ export class WaEmulator {
 
   /** The handle of an existing phone; throws when unknown. */
   phone(phoneNumber: string): SimulatedPhone {
-    const account = this.core.requirePhone(phoneNumber);
+    const account = this.core.directory.require(phoneNumber);
     return this.phoneHandles.get(account.phoneNumber)!;
   }
 

@@ -1,6 +1,7 @@
 import { proto } from './baileys';
 import type { PhoneAccount } from './accounts/phone';
-import { EmulatorInputError, type EmulatorCore } from './server/emulator-core';
+import { EmulatorInputError } from './errors';
+import type { EmulatorCore } from './server/emulator-core';
 import type { Fault, PhoneOptions, PhoneSnapshot, ReceivedMessage } from './types';
 
 /** What a phone can send: a text, or any WhatsApp message content as a proto object. */
@@ -33,19 +34,19 @@ export class SimulatedPhone {
 
   /** The phone scans a gateway's QR; resolves when the companion confirmed (it then restarts with 515). */
   async scanQr(qr: string): Promise<{ deviceId: number; jid: string }> {
-    const device = await this.core.scanQr(this.account, qr);
+    const device = await this.core.linking.scanQr(this.account, qr);
     return { deviceId: device.deviceId, jid: this.account.deviceJid(device.deviceId) };
   }
 
   /** The phone enters the pairing code a gateway obtained with `requestPairingCode`. */
   async enterPairingCode(code: string): Promise<{ deviceId: number; jid: string }> {
-    const device = await this.core.enterPairingCode(this.account, code);
+    const device = await this.core.linking.enterPairingCode(this.account, code);
     return { deviceId: device.deviceId, jid: this.account.deviceJid(device.deviceId) };
   }
 
   /** Sends a text (or any message content) to another account; its linked devices get it now or at their next login. */
   async send(to: string, content: OutgoingContent, options: { id?: string } = {}): Promise<string> {
-    const target = this.core.resolve(to.includes('@') ? to : `${to.replace(/\D/g, '')}@s.whatsapp.net`);
+    const target = this.core.directory.resolve(to.includes('@') ? to : `${to.replace(/\D/g, '')}@s.whatsapp.net`);
     if (!target) throw new EmulatorInputError(`unknown recipient ${to}`, 404);
     const message: proto.IMessage = typeof content === 'string' ? { conversation: content } : content;
     return this.core.router.fromPhone(this.account, target.phone, message, options.id);

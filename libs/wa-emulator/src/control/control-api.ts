@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EmulatorInputError } from '../server/emulator-core';
+import { EmulatorInputError } from '../errors';
 import type { WaEmulator } from '../emulator';
 import { FAULT_TYPES, type Fault, type PhoneOptions } from '../types';
 
