@@ -118,6 +118,16 @@ describe('emulator: messages between a gateway session and simulated accounts', 
     await waitFor(() => bob.receipts.some((r) => r.id === id), { what: 'gateway receipt back at bob' });
   });
 
+  it('mirrors what the phone itself sends to its linked session as a fromMe message', async () => {
+    const bob = contact();
+    const id = await alice.sendText(bob.jid, 'typed on the phone');
+    const mirrored = await waitFor(() => client.received().find((m) => m.key.id === id), { what: 'own-device copy' });
+    expect(mirrored.key.fromMe).toBe(true);
+    expect(mirrored.key.remoteJid).toBe(bob.jid);
+    expect(mirrored.message?.conversation).toBe('typed on the phone');
+    expect(bob.messages.map((m) => m.text)).toEqual(['typed on the phone']);
+  });
+
   it('answers a send with an injected error ack and then recovers', async () => {
     const bob = contact();
     expect(alice.fault({ type: 'ack-error', code: '479', count: 1 })).toBe(0);

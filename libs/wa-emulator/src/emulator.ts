@@ -38,9 +38,11 @@ export class WaEmulator {
     const authority = new RootAuthority(rootKey);
     const core = new EmulatorCore(authority);
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-    let emulator: WaEmulator | undefined;
+    // The control API needs the emulator, which needs the listening server: bind it once both exist.
+    const ready: { emulator?: WaEmulator } = {};
     const server = createServer((req, res) => {
-      if (emulator) void handleControlRequest(emulator, req, res);
+      if (ready.emulator) void handleControlRequest(ready.emulator, req, res);
+      else res.writeHead(503).end();
     });
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
@@ -55,8 +57,8 @@ export class WaEmulator {
       server.listen(options.port ?? 0, host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    emulator = new WaEmulator(server, wss, core, authority, `http://${host}:${port}`);
-    return emulator;
+    ready.emulator = new WaEmulator(server, wss, core, authority, `http://${host}:${port}`);
+    return ready.emulator;
   }
 
   /** Where Baileys connects: pass as `waWebSocketUrl`. */

@@ -106,6 +106,13 @@ export class MessageRouter {
     for (const device of recipient.activeDevices()) {
       await this.encryptAndDeliver(sender, recipient, device, message, id, { type: messageTypeAttr(message) });
     }
+    if (recipient !== sender) {
+      // The sender's own linked devices see what was typed on the phone, as fromMe messages in that chat.
+      const mirrored: proto.IMessage = { deviceSentMessage: { destinationJid: recipient.jid, message } };
+      for (const device of sender.activeDevices()) {
+        await this.encryptAndDeliver(sender, sender, device, mirrored, id, { type: messageTypeAttr(message), recipient: recipient.jid });
+      }
+    }
     return id;
   }
 
@@ -148,7 +155,7 @@ export class MessageRouter {
     device: LinkedDevice,
     message: proto.IMessage,
     id: string,
-    extra: { type: string; category?: string },
+    extra: { type: string; recipient?: string },
   ): Promise<void> {
     const peer = recipient.lidDeviceJid(device.deviceId);
     const { type, ciphertext } = await sender.signal.encrypt(peer, message, () => device.takeBundle());
@@ -160,7 +167,7 @@ export class MessageRouter {
       type: extra.type,
       notify: sender.pushName,
     };
-    if (extra.category) attrs.category = extra.category;
+    if (extra.recipient) attrs.recipient = extra.recipient;
     this.deliverToDevice(device, { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }] });
   }
 
