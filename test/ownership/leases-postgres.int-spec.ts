@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createDataSource, runMigrations } from '../../libs/persistence/src';
 import { DatabaseSessionLeases, LeaseKeeper, sessionOwnershipMigrations, type LeaseLossReason } from '../../libs/sessions/src/ownership';
-import { createTestDatabase, describeWithServices } from '../support/services';
+import { createTestDatabase, describeWithServices, waitFor } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createSession, expire, FAST, leaseContract } from './lease-contract';
 
@@ -60,6 +60,29 @@ describeWithServices(['postgres'], 'session leases on PostgreSQL', () => {
         expect(winners).toHaveLength(1);
         expect(winners[0]!.epoch).toBe(2);
       }
+    });
+
+    it('a takeover waits for a fenced write in progress, so the write is ordered before the new epoch', async () => {
+      const leasesA = new DatabaseSessionLeases(a, FAST);
+      const leasesB = new DatabaseSessionLeases(b, FAST);
+      const id = await createSession(a);
+      const lease = (await leasesA.acquire(id, 'worker-a'))!;
+      let takeover: Promise<unknown> | undefined;
+      let settled = false;
+      await a.transaction(async (manager) => {
+        await leasesA.assertCurrent(manager, lease);
+        await manager.query(`UPDATE sessions SET label = 'written under epoch 1' WHERE id = $1`, [id]);
+        takeover = leasesB.acquire(id, 'worker-a').finally(() => (settled = true));
+        await waitFor(
+          async () => (await b.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO session_leases%'`)).length > 0,
+          { what: 'the takeover waiting on the lease row' },
+        );
+        expect(settled).toBe(false);
+      });
+      expect(await takeover).toMatchObject({ epoch: lease.epoch + 1 });
+      const [{ label }] = await a.query(`SELECT label FROM sessions WHERE id = $1`, [id]);
+      expect(label).toBe('written under epoch 1');
+      expect(await leasesA.isCurrent(lease)).toBe(false);
     });
 
     it('keeper gives the session up before the database expiry when the database becomes unreachable', async () => {

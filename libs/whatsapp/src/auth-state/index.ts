@@ -5,3 +5,4 @@ export * from './database-auth-state-store';
 export * from './credentials-key-rotation';
 export * from './auth-state.provider';
 export { authStateMigrations } from './migrations';
+export * from './console-redaction';
