@@ -208,6 +208,10 @@ export function authStateContract(name: string, openDatabase: () => Promise<Cred
         await auth.state.keys.set({ session: { a: Buffer.from('new'), missing: Buffer.from('now here') } });
         expect(await auth.state.keys.get('session', ['a', 'missing'])).toEqual({ a: Buffer.from('new'), missing: Buffer.from('now here') });
         expect(reads()).toBe(afterFirst);
+        // close() releases the cache: the next read goes to the database again.
+        auth.close?.();
+        expect(await auth.state.keys.get('session', ['a'])).toEqual({ a: Buffer.from('new') });
+        expect(reads()).toBe(afterFirst + 1);
       } finally {
         query.mockRestore();
       }

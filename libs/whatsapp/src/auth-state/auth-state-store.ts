@@ -8,6 +8,8 @@ export interface OpenAuthState {
   saveCreds: () => Promise<void>;
   /** True when the session was linked before, so the socket logs in without a QR. */
   hasCredentials: boolean;
+  /** Optional: releases the in-memory key cache when the socket is gone (a later open() does it too). */
+  close?: () => void;
 }
 
 /**

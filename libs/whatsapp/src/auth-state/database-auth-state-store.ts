@@ -74,7 +74,8 @@ class OpenSession {
  * transactions fenced by the session lease; hot keys are served from memory.
  */
 export class DatabaseAuthStateStore extends AuthStateStore {
-  private readonly sessions = new Map<string, Set<OpenSession>>();
+  /** The latest open() per session, so a wipe in this process stops it at once (other processes learn it from the database). */
+  private readonly sessions = new Map<string, OpenSession>();
   private readonly cacheSize: number;
 
   constructor(
@@ -84,25 +85,30 @@ export class DatabaseAuthStateStore extends AuthStateStore {
     options: DatabaseAuthStateStoreOptions = {},
   ) {
     super();
-    this.cacheSize = options.cacheSize ?? 10_000;
+    this.cacheSize = options.cacheSize ?? 2000;
   }
 
   async open(sessionId: string, lease: Lease): Promise<OpenAuthState> {
     const { dataKey, creds } = await this.loadOrCreate(sessionId, lease);
     const session = new OpenSession(sessionId, lease, dataKey, this.cacheSize);
-    const open = this.sessions.get(sessionId) ?? new Set<OpenSession>();
-    open.add(session);
-    this.sessions.set(sessionId, open);
+    // A new open replaces an older one of this process (its socket is gone): its cache is released with it.
+    this.sessions.get(sessionId)?.cache.clear();
+    this.sessions.set(sessionId, session);
     const state = { creds, keys: this.keyStore(session) };
     return {
       state,
       saveCreds: () => session.serialize(() => this.saveCreds(session, state.creds)),
       hasCredentials: Boolean(creds.me),
+      close: () => {
+        session.cache.clear();
+        if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+      },
     };
   }
 
   async wipe(sessionId: string): Promise<void> {
-    for (const session of this.sessions.get(sessionId) ?? []) {
+    const session = this.sessions.get(sessionId);
+    if (session) {
       session.wiped = true;
       session.cache.clear();
     }
