@@ -4,6 +4,8 @@ import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, M
 import { MESSAGE_STATUSES, type MessageStatus } from './message-status';
 import type { MessageRecord } from './messages.repository';
 
+const LIFECYCLE: readonly MessageStatus[] = ['received', 'queued', 'sending', 'retrying', 'sent', 'delivered', 'read', 'played', 'failed'];
+
 class StatusTimeView {
   @ApiProperty() status: string;
   @ApiProperty() at: string;
@@ -58,7 +60,8 @@ export class MessageView {
       statusTimes: r.statusTimes,
       statusHistory: Object.entries(r.statusTimes)
         .map(([status, at]) => ({ status, at }))
-        .sort((a, b) => a.at.localeCompare(b.at)),
+        // Equal times (a `read` that implies `delivered`) keep the lifecycle order.
+        .sort((a, b) => a.at.localeCompare(b.at) || LIFECYCLE.indexOf(a.status as MessageStatus) - LIFECYCLE.indexOf(b.status as MessageStatus)),
       attempts: r.attempts,
       waMessageId: r.waMessageId,
       error: r.error,

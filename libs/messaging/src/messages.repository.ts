@@ -156,7 +156,7 @@ export class MessagesRepository {
   insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
     return this.one(
       `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
-       VALUES ($11, $11, $1, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9, $10, $10)
+       VALUES ($11::uuid, $11::text, $1, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9, $10, $10)
        ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
        RETURNING ${COLUMNS}`,
       [m.sessionId, m.messageId, m.to, m.type, JSON.stringify(m.payload), m.payloadHash, stamp('queued', at), m.waMessageId, m.scheduledAt, at, m.id],

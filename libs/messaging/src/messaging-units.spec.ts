@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { validateSync, type ValidationError } from 'class-validator';
 import { canonicalJson, payloadHash } from './canonical-json';
 import { base64DecodedBytes, essenceOf } from './media-rules';
 import { advancesTo, impliedDeliveryStatuses, statusRank } from './message-status';
@@ -10,10 +10,8 @@ import { SendMessageDto } from './send.dto';
 import { WA_MESSAGE_ID_SHAPE, deriveWaMessageId } from './wa-message-id';
 
 const dto = (body: Record<string, unknown>) => plainToInstance(SendMessageDto, body);
-const fieldsOf = (body: Record<string, unknown>) =>
-  validateSync(dto(body), { whitelist: true, forbidNonWhitelisted: true }).flatMap(function flat(e): string[] {
-    return [...(e.constraints ? [e.property] : []), ...(e.children ?? []).flatMap((c) => flat(c).map((f) => `${e.property}.${f}`))];
-  });
+const flat = (e: ValidationError): string[] => [...(e.constraints ? [e.property] : []), ...(e.children ?? []).flatMap((c) => flat(c).map((f) => `${e.property}.${f}`))];
+const fieldsOf = (body: Record<string, unknown>) => validateSync(dto(body), { whitelist: true, forbidNonWhitelisted: true }).flatMap(flat);
 
 describe('recipient normalisation', () => {
   it.each([
