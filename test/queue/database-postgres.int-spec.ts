@@ -43,7 +43,9 @@ describeWithServices(['postgres'], 'database driver on PostgreSQL, several indep
       const byA = [...runs.values()].filter((who) => who[0] === 'a').length;
       expect(byA).toBeGreaterThan(0);
       expect(byA).toBeLessThan(total);
-      expect((await producer.getCounts('shared-work')).completed).toBe(total);
+      // The handler runs before its completion is written: wait for the rows, then check nothing ran twice meanwhile.
+      await waitFor(async () => (await producer.getCounts('shared-work')).completed === total, { what: 'every completion written' });
+      expect([...runs.values()].every((who) => who.length === 1)).toBe(true);
     } finally {
       await Promise.all(consumers.map((c) => c.close()));
     }

@@ -169,8 +169,8 @@ export class DatabaseMessageQueue extends MessageQueue {
     this.listener = undefined;
     if (listener) {
       listener.removeAllListeners('notification');
-      await listener.query(`UNLISTEN ${NOTIFY_CHANNEL}`).catch(() => undefined);
-      listener.release();
+      // Destroyed rather than returned: a session that was LISTENing has no place in the shared pool.
+      this.releaseListener(listener, true);
     }
   }
 
@@ -186,6 +186,15 @@ export class DatabaseMessageQueue extends MessageQueue {
 
   private assertOpen(): void {
     if (this.closed) throw new QueueError(QueueErrorCode.Closed, 'the message queue is closed');
+  }
+
+  /** pg throws on a second release, and a dead connection can still emit errors after the first. */
+  private readonly released = new WeakSet<PoolClient>();
+
+  private releaseListener(client: PoolClient, destroy: boolean | Error): void {
+    if (this.released.has(client)) return;
+    this.released.add(client);
+    client.release(destroy);
   }
 
   /**
@@ -204,13 +213,14 @@ export class DatabaseMessageQueue extends MessageQueue {
           if (message.channel === NOTIFY_CHANNEL && message.payload) this.wakeLocal(message.payload);
         });
         client.on('error', (error) => {
+          if (this.released.has(client)) return;
           // Polling keeps consumers going; the next consume() call listens again.
           this.settings.onError(error, 'queue listener connection');
           if (this.listener === client) this.listener = undefined;
-          client.release(error);
+          this.releaseListener(client, error);
         });
         await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-        if (this.closed) client.release();
+        if (this.closed) this.releaseListener(client, true);
         else this.listener = client;
       } catch (error) {
         this.settings.onError(error, 'starting the queue listener (falling back to polling)');
