@@ -52,20 +52,19 @@ export class DeliveryProcessor implements OnApplicationShutdown {
       await this.store.markDisabled(deliveryId);
       return;
     }
-    await this.limiter.run(target.subscription.id, () => this.attempt(target, attempt));
-  };
-
-  private async attempt(target: AttemptTarget, attempt: number): Promise<void> {
     const secrets = this.subscriptions.secretsOf(target.subscription);
-    const outcome = await this.sender.send({
-      url: target.subscription.url,
-      id: target.eventId,
-      body: target.body,
-      signature: (timestamp) => signatureHeader(secrets, target.eventId, timestamp, target.body),
-    });
+    // The limit is on requests in flight to the endpoint; recording the outcome happens outside it.
+    const outcome = await this.limiter.run(target.subscription.id, () =>
+      this.sender.send({
+        url: target.subscription.url,
+        id: target.eventId,
+        body: target.body,
+        signature: (timestamp) => signatureHeader(secrets, target.eventId, timestamp, target.body),
+      }),
+    );
     const result = await this.settle(target, attempt, outcome);
     this.metrics.webhookDeliveries.inc({ result });
-  }
+  };
 
   private async settle(target: AttemptTarget, attempt: number, outcome: SendOutcome): Promise<DeliveryResult> {
     const { subscription } = target;
