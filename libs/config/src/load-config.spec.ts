@@ -90,6 +90,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SEND_MAX_ATTEMPTS: '0' })).toThrow(/SEND_MAX_ATTEMPTS/);
   });
 
+  it('reads the webhook delivery settings: a schedule in ms or a scale factor of the standard one', () => {
+    const config = loadConfig({ WEBHOOK_RETRY_SCHEDULE: '0, 50,100', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_DISABLE_AFTER_MS: '300', WEBHOOK_SECRET_OVERLAP_MS: '1000' });
+    expect(config.webhookDelivery).toMatchObject({ retryScheduleMs: [0, 50, 100], timeoutMs: 2000, disableAfterMs: 300, secretOverlapMs: 1000, maxInFlightPerEndpoint: 10 });
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: 'x0.001' }).webhookDelivery.retryScheduleMs).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
+    expect(loadConfig({}).webhookDelivery).toMatchObject({ timeoutMs: 10_000, secretOverlapMs: 86_400_000, disableAfterMs: 5 * 86_400_000 });
+    expect(loadConfig({}).webhookDelivery.retryScheduleMs).toHaveLength(10);
+    expect(problemsOf({ WEBHOOK_RETRY_SCHEDULE: '0,soon' })).toEqual([expect.stringContaining('WEBHOOK_RETRY_SCHEDULE')]);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' }).port).toBe(3000);
   });
