@@ -7,11 +7,11 @@ import { createApp } from './bootstrap';
  * Entry point of every role (ROLE=all|api|worker). Exits non-zero with one
  * clear message on a configuration error or a locked DATA_DIR.
  */
-export async function main(roleOverride?: string): Promise<void> {
+export async function main(overrides: Record<string, string> = {}): Promise<void> {
   const started = Date.now();
   let config;
   try {
-    config = loadConfig(processEnvironment(roleOverride ? { ROLE: roleOverride } : {}));
+    config = loadConfig(processEnvironment(overrides));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -1,3 +1,3 @@
 import { main } from '../../gateway/src/main';
 
-void main('worker');
+void main({ ROLE: 'worker' });

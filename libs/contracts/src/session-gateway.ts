@@ -63,3 +63,13 @@ export abstract class MessageEventSink {
   /** Baileys asks for a message it must re-send (the recipient could not decrypt it): its stored content, or undefined. */
   abstract findOutgoing(sessionId: string, waMessageId: string): Promise<OutgoingMessage | undefined>;
 }
+
+/**
+ * Told when this worker process gains or loses a session's lease, so work that
+ * must run where the socket is (the session's send queue) follows it. The send
+ * pipeline implements it; the sessions library calls it.
+ */
+export abstract class SessionOwnershipListener {
+  abstract sessionAcquired(sessionId: string): Promise<void>;
+  abstract sessionReleased(sessionId: string): Promise<void>;
+}

@@ -28,6 +28,7 @@ export class ConnectionsController {
   async create(@Body() body: CreateConnectionDto): Promise<CreatedConnectionView> {
     if (body.webhookUrl) await this.webhooks?.verifyUrl(body.webhookUrl);
     const session = await this.sessions.create({ label: body.label ?? null, webhookUrl: body.webhookUrl ?? null, config: { ...body.config } });
+    await this.commands.issue(session.id, 'start');
     const webhook = body.webhookUrl ? await this.webhooks?.configure(session.id, body.webhookUrl) : undefined;
     return { sessionId: session.id, label: session.label, status: session.status, createdAt: session.createdAt.toISOString(), ...(webhook?.secret && { webhookSecret: webhook.secret }) };
   }

@@ -1,4 +1,5 @@
-export type SessionCommandType = 'restart' | 'logout' | 'delete' | 'pairing-code';
+/** `start`: a new connection exists; any worker reconciles now instead of at its next tick. */
+export type SessionCommandType = 'start' | 'restart' | 'logout' | 'delete' | 'pairing-code';
 
 export interface CommandRow {
   id: string;

@@ -5,7 +5,7 @@ import { ModuleRef } from '@nestjs/core';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/src';
-import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode, SessionGateway } from '../../../contracts/src';
+import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode, SessionGateway, SessionOwnershipListener } from '../../../contracts/src';
 import { Metrics } from '../../../observability/src/metrics';
 import { Readiness } from '../../../observability/src/readiness';
 import { AuthStateStore } from '../../../whatsapp/src/auth-state';
@@ -29,12 +29,6 @@ class DiscardingSink extends MessageEventSink {
   async findOutgoing(): Promise<undefined> {
     return undefined;
   }
-}
-
-/** Listeners told when this process gains or loses a session (the send pipeline starts/stops its consumer). */
-export abstract class SessionOwnershipListener {
-  abstract sessionAcquired(sessionId: string): Promise<void>;
-  abstract sessionReleased(sessionId: string): Promise<void>;
 }
 
 /**
@@ -97,6 +91,11 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
       this.sink = this.moduleRef.get(MessageEventSink, { strict: false });
     } catch {
       this.logger.warn('no MessageEventSink is bound: incoming messages and receipts are not stored');
+    }
+    try {
+      this.listeners.push(this.moduleRef.get(SessionOwnershipListener, { strict: false }));
+    } catch {
+      this.logger.warn('no SessionOwnershipListener is bound: no send consumer follows the sessions');
     }
     this.readiness.register('sessions', async () => ({ owned: this.runners.size, connected: [...this.runners.values()].filter((r) => r.isConnected).length }));
     // Restore runs in the background: the process is live and ready while sessions come back in waves.
@@ -225,6 +224,9 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
   private async execute(command: CommandRow): Promise<Record<string, unknown> | void> {
     const runner = this.runners.get(command.sessionId);
     switch (command.type as SessionCommandType) {
+      case 'start':
+        if (!runner) this.wakeReconcile();
+        return;
       case 'restart':
         if (runner) return runner.restart();
         // Nobody runs it: the reconcile loop will (desired_state was set to running by the API).

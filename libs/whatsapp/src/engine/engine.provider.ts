@@ -3,7 +3,8 @@ import pino from 'pino';
 import { AppConfig } from '../../../config/src';
 import { Metrics } from '../../../observability/src/metrics';
 import { connectToSandbox } from '../sandbox';
-import { installStrictSignatureVerifier } from '../security';
+import { installStrictSignatureVerifier, uninstallStrictSignatureVerifier } from '../security';
+import { redactKeyMaterialInConsole } from '../auth-state';
 import { BaileysEngine } from './baileys-engine';
 import { WhatsAppEngine } from './whatsapp-engine';
 
@@ -14,10 +15,14 @@ import { WhatsAppEngine } from './whatsapp-engine';
  * trusted root is refused.
  */
 export async function createWhatsAppEngine(config: AppConfig, _metrics?: Metrics): Promise<WhatsAppEngine> {
+  // libsignal prints session records (private keys included) straight to the console.
+  redactKeyMaterialInConsole();
   const logger = new Logger('WhatsAppEngine');
   const log = { info: (obj: object, msg: string) => logger.log(`${msg} ${JSON.stringify(obj)}`), warn: (obj: object, msg: string) => logger.warn(`${msg} ${JSON.stringify(obj)}`) };
   const sandbox = config.sandboxUrl ? await connectToSandbox({ sandboxUrl: config.sandboxUrl, logger: log }) : undefined;
+  // The verifier patches Baileys' shared Curve: the setting decides both ways.
   if (config.sessionRuntime.strictSignatures) installStrictSignatureVerifier({ logger: log });
+  else uninstallStrictSignatureVerifier();
   return new BaileysEngine({
     // Baileys logs at warn at most: its debug output can carry key material.
     logger: pino({ level: config.logLevel === 'silent' ? 'silent' : 'warn', base: { component: 'baileys' } }),
