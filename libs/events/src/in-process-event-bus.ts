@@ -9,6 +9,7 @@ export class InProcessEventBus extends EventBus {
   private readonly logger = new Logger('EventBus');
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private readonly sinks: DurableEventSink[] = [];
+  private readonly relays: Array<(event: DomainEvent) => void> = [];
 
   addDurableSink(sink: DurableEventSink): void {
     this.sinks.push(sink);
@@ -17,6 +18,12 @@ export class InProcessEventBus extends EventBus {
   async publish(event: DomainEvent): Promise<void> {
     for (const sink of this.sinks) await sink.accept(event);
     this.broadcastLocally(event);
+    for (const relay of this.relays) relay(event);
+  }
+
+  /** A relay carries published events to listeners in other processes (see RedisEventRelay). */
+  onPublished(relay: (event: DomainEvent) => void): void {
+    this.relays.push(relay);
   }
 
   /** Also the entry point for events that arrive from other processes. */
