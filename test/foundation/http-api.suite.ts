@@ -10,7 +10,7 @@ export function httpApiSuite(env: () => Promise<Record<string, string>>): void {
   const admin = (path: string, init: RequestInit = {}) => call(path, { ...init, headers: { ...json, ...authHeaders(), ...(init.headers as object) } });
 
   beforeAll(async () => {
-    gw = await startGateway({ ...(await env()), RATE_LIMIT_MAX: '40', RATE_LIMIT_WINDOW_MS: '60000', BODY_LIMIT_BYTES: '4096' });
+    gw = await startGateway({ ...(await env()), RATE_LIMIT_MAX: '40', RATE_LIMIT_WINDOW_MS: '60000', BODY_LIMIT_BYTES: '4096', WEBHOOK_ALLOW_PRIVATE_HOSTS: 'localhost' });
   });
   afterAll(async () => gw?.close());
 
@@ -143,8 +143,8 @@ export function httpApiSuite(env: () => Promise<Record<string, string>>): void {
       const c = await created.json() as any;
       expect(c).toMatchObject({ label: 'Loja A - 1', status: 'created' });
       expect(Date.parse(c.createdAt)).not.toBeNaN();
-      const patched = await (await admin(`/connections/${c.sessionId}`, { method: 'PATCH', body: JSON.stringify({ label: 'B', webhookUrl: 'https://example.com/h' }) })).json() as any;
-      expect(patched).toMatchObject({ label: 'B', webhookUrl: 'https://example.com/h', config: { pacing: { messagesPerMinute: 10 } } });
+      const patched = await (await admin(`/connections/${c.sessionId}`, { method: 'PATCH', body: JSON.stringify({ label: 'B', webhookUrl: 'http://localhost:9/h' }) })).json() as any;
+      expect(patched).toMatchObject({ label: 'B', webhookUrl: 'http://localhost:9/h', config: { pacing: { messagesPerMinute: 10 } } });
       const page1 = await (await admin('/connections?limit=1')).json() as any;
       expect(page1.items).toHaveLength(1);
       expect(page1.nextCursor).toEqual(expect.any(String));
