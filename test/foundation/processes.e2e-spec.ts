@@ -104,6 +104,25 @@ describeWithServices(['postgres', 'redis'], 'distributed mode (roles api and wor
     expect([a.code, w.code]).toEqual([0, 0]);
   });
 
+  it('npm run migrate applies the schema to an empty database, then finds nothing to do', async () => {
+    const empty = await createTestDatabase();
+    try {
+      const run = async () => {
+        const gw = spawnTracked({ DATABASE_URL: empty.url, CREDENTIALS_KEY: TEST_CREDENTIALS_KEY }, 'apps/gateway/src/migrate.ts');
+        const { code } = await gw.exited;
+        return { code, output: gw.output() };
+      };
+      const first = await run();
+      expect(first.code).toBe(0);
+      expect(first.output).toContain('applied: ');
+      expect(first.output).toContain('InitialSchema');
+      const second = await run();
+      expect(second).toEqual({ code: 0, output: 'schema is up to date\n' });
+    } finally {
+      await empty.drop();
+    }
+  });
+
   it('/ready turns 503 with details when PostgreSQL becomes unreachable', async () => {
     const target = new URL(TEST_POSTGRES_URL);
     const proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) }).start();
