@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** One queue per step: a fan-out job per event, then a delivery job per (event, subscription) attempt. */
+/**
+ * A delivery job per (event, subscription) attempt. The fan-out queue only
+ * drains jobs left by versions that fanned events out in a job of their own.
+ */
 export const WEBHOOK_FANOUT_QUEUE = 'webhook-fanout';
 export const WEBHOOK_DELIVERY_QUEUE = 'webhook-delivery';
 

@@ -12,6 +12,7 @@ import { WEBHOOK_DELIVERY_QUEUE, WEBHOOK_FANOUT_QUEUE, WebhookJob } from './jobs
 import { EventStreams } from './streams/event-streams';
 import { EventStreamsController } from './streams/event-streams.controller';
 import { ConnectionWebhooks, SubscriptionConnectionWebhooks } from './subscriptions/connection-webhooks';
+import { SubscriptionDirectory } from './subscriptions/subscription-directory';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { WebhooksController } from './webhooks.controller';
 
@@ -40,20 +41,22 @@ class DeliveryConsumers implements OnModuleInit, OnApplicationBootstrap {
   ) {}
 
   onModuleInit(): void {
-    this.registry.register(WebhookJob.Fanout, this.outbox.fanOut);
+    this.registry.register(WebhookJob.Fanout, this.outbox.fanOutLegacyJob);
     this.registry.register(WebhookJob.Delivery, this.processor.handle);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const { concurrency } = this.config.webhookDelivery;
-    await this.queue.consume(WEBHOOK_FANOUT_QUEUE, this.registry.dispatch, { concurrency: Math.max(1, Math.ceil(concurrency / 4)) });
+    // Events are fanned out inside `publish`; this queue only drains fan-out jobs an earlier version left behind.
+    await this.queue.consume(WEBHOOK_FANOUT_QUEUE, this.registry.dispatch, { concurrency: 1 });
     await this.queue.consume(WEBHOOK_DELIVERY_QUEUE, this.registry.dispatch, { concurrency });
   }
 }
 
 /**
  * Webhooks and live event streams. `api`: subscription management, delivery
- * listing/replay and SSE routes; `worker`: fan-out and delivery consumers.
+ * listing/replay and SSE routes; `worker`: delivery consumers. Every role
+ * fans its own events out as it publishes them.
  * Global so the connections API can reach `ConnectionWebhooks`.
  */
 @Module({})
@@ -66,6 +69,7 @@ export class WebhooksModule {
       providers: [
         HostResolver,
         WebhookUrlGuard,
+        SubscriptionDirectory,
         SubscriptionsService,
         DeliveryStore,
         DeliveriesService,

@@ -5,14 +5,18 @@ import { MessageQueue, type JobContext } from '../../../queue/src';
 import { WebhookUrlGuard } from '../guard/url-guard';
 import { type DeliveryJob, deliveryJobId, WEBHOOK_DELIVERY_QUEUE, WebhookJob } from '../jobs';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
-import { type AttemptTarget, DeliveryStore } from './delivery-store';
+import { type AttemptTarget, DeliveryStore, type SuccessRecord } from './delivery-store';
 import { EndpointLimiter } from './endpoint-limiter';
+import { GroupCommit } from './group-commit';
 import { createPinnedAgent } from './pinned-agent';
 import { nextAttemptDelayMs } from './retry-schedule';
 import { signatureHeader } from './signing';
 import { type SendOutcome, WebhookSender } from './webhook-sender';
 
 export type DeliveryResult = 'success' | 'retry' | 'failed' | 'gone' | 'refused';
+
+/** Deliveries loaded, or successes stored, by one statement at most. */
+const STATEMENT_BATCH = 200;
 
 /**
  * Runs one attempt of one delivery (the `WebhookDelivery` job) and decides
@@ -21,6 +25,12 @@ export type DeliveryResult = 'success' | 'retry' | 'failed' | 'gone' | 'refused'
  * disabled (410, or failing for too long). HTTP failures never throw: the
  * schedule is ours, not the queue's; a throw means the attempt could not be
  * recorded, and the queue retries the job.
+ *
+ * Attempts running at the same time share their statements: one query loads
+ * every target that was asked for meanwhile, one UPDATE stores every success.
+ * Each attempt still waits for its own row to be written before its job
+ * completes, so a crash can only repeat a request that got no recorded
+ * answer, with the same webhook-id (at-least-once; receivers dedupe on it).
  */
 @Injectable()
 export class DeliveryProcessor implements OnApplicationShutdown {
@@ -28,6 +38,8 @@ export class DeliveryProcessor implements OnApplicationShutdown {
   private readonly agent;
   private readonly sender: WebhookSender;
   private readonly limiter: EndpointLimiter;
+  private readonly targets: GroupCommit<string, AttemptTarget | null>;
+  private readonly successes: GroupCommit<SuccessRecord, boolean>;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -41,11 +53,19 @@ export class DeliveryProcessor implements OnApplicationShutdown {
     this.agent = createPinnedAgent(guard, { connectionsPerOrigin: settings.maxInFlightPerEndpoint, connectTimeoutMs: settings.timeoutMs });
     this.sender = new WebhookSender(this.agent, guard, settings.timeoutMs);
     this.limiter = new EndpointLimiter(settings.maxInFlightPerEndpoint);
+    this.targets = new GroupCommit(
+      async (ids) => {
+        const found = await store.loadTargets(ids);
+        return ids.map((id) => found.get(id) ?? null);
+      },
+      { maxBatch: STATEMENT_BATCH, maxInFlight: 2 },
+    );
+    this.successes = new GroupCommit((records) => store.recordSuccesses(records), { maxBatch: STATEMENT_BATCH, maxInFlight: 2 });
   }
 
   readonly handle = async (job: JobContext<DeliveryJob>): Promise<void> => {
     const { deliveryId, replays, attempt } = job.payload;
-    const target = await this.store.loadTarget(deliveryId);
+    const target = await this.targets.add(deliveryId);
     // Deleted, finished, or a stale copy of an attempt that already ran: nothing to do.
     if (!target || target.state !== 'pending' || target.replays !== replays || target.attempts !== attempt - 1) return;
     if (target.subscription.state !== 'active') {
@@ -72,7 +92,7 @@ export class DeliveryProcessor implements OnApplicationShutdown {
     const status = outcome.statusCode;
 
     if (status !== null && status >= 200 && status < 300) {
-      await this.store.recordAttempt(target.id, { ...base, state: 'succeeded', nextAttemptAt: null });
+      await this.successes.add({ deliveryId: target.id, attempt, replays: target.replays, statusCode: status, responseExcerpt: outcome.responseExcerpt });
       if (subscription.failingSince) await this.store.clearSubscriptionFailing(subscription.id);
       return 'success';
     }

@@ -38,6 +38,14 @@ export interface AttemptRecord {
   nextAttemptAt: Date | null;
 }
 
+export interface SuccessRecord {
+  deliveryId: string;
+  attempt: number;
+  replays: number;
+  statusCode: number;
+  responseExcerpt: string | null;
+}
+
 export interface DeliveryRow {
   id: string;
   eventId: string;
@@ -64,37 +72,54 @@ export class DeliveryStore {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Records the event and one pending delivery per matching active
-   * subscription, in one statement, and returns the deliveries whose first
-   * attempt is still to be enqueued (all of them on a re-run after a crash:
-   * enqueueing is idempotent on the delivery id).
+   * Records events and one pending delivery per (event, matching active
+   * subscription), for many events in one statement, and returns the
+   * deliveries it created, per event in input order. An event recorded before
+   * (published again) creates nothing: its deliveries exist already, and were
+   * enqueued by whoever created them (or are re-enqueued by the reconciler
+   * after a crash between this statement and the enqueue).
    */
-  async fanOut(event: DomainEvent, body: string): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(
+  async fanOut(events: ReadonlyArray<{ event: DomainEvent; body: string }>): Promise<string[][]> {
+    if (events.length === 0) return [];
+    const input = events.map(({ event, body }) => ({ id: event.id, type: event.type, session_id: event.sessionId, timestamp: event.timestamp, body }));
+    const rows = await queryRows<{ id: string; event_id: string }>(
       this.dataSource,
-      `WITH subs AS (
-         SELECT id FROM webhook_subscriptions
-         WHERE state = 'active' AND (session_id IS NULL OR session_id::text = $3) AND (cardinality(events) = 0 OR $2 = ANY(events))
+      `WITH input AS (
+         SELECT DISTINCT ON (x.id) x.* FROM jsonb_to_recordset($1::jsonb) AS x(id text, type text, session_id text, timestamp timestamptz, body text)
+       ), matched AS (
+         SELECT i.id AS event_id, s.id AS subscription_id
+         FROM input i JOIN webhook_subscriptions s
+           ON s.state = 'active' AND (s.session_id IS NULL OR s.session_id::text = i.session_id) AND (cardinality(s.events) = 0 OR i.type = ANY(s.events))
        ), ev AS (
          INSERT INTO webhook_events (id, type, session_id, timestamp, body)
-         SELECT $1, $2, $3, $4::timestamptz, $5 WHERE EXISTS (SELECT 1 FROM subs)
+         SELECT i.id, i.type, i.session_id, i.timestamp, i.body FROM input i WHERE i.id IN (SELECT event_id FROM matched)
          ON CONFLICT (id) DO NOTHING
-       ), ins AS (
-         INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at)
-         SELECT $1, id, now() FROM subs
-         ON CONFLICT (event_id, subscription_id) DO NOTHING
-         RETURNING id
        )
-       SELECT id::text AS id FROM ins
-       UNION
-       SELECT id::text FROM webhook_deliveries WHERE event_id = $1 AND state = 'pending' AND attempts = 0 AND replays = 0`,
-      [event.id, event.type, event.sessionId, event.timestamp, body],
+       INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at)
+       SELECT event_id, subscription_id, now() FROM matched
+       ON CONFLICT (event_id, subscription_id) DO NOTHING
+       RETURNING id::text AS id, event_id`,
+      [JSON.stringify(input)],
     );
-    return rows.map((r) => r.id);
+    const byEvent = new Map<string, string[]>();
+    for (const row of rows) {
+      const list = byEvent.get(row.event_id);
+      if (list) list.push(row.id);
+      else byEvent.set(row.event_id, [row.id]);
+    }
+    // An id twice in one batch: its deliveries belong to the first occurrence only.
+    return events.map(({ event }) => {
+      const ids = byEvent.get(event.id) ?? [];
+      byEvent.delete(event.id);
+      return ids;
+    });
   }
 
-  async loadTarget(deliveryId: string): Promise<AttemptTarget | null> {
-    const [row] = await queryRows(
+  /** What the attempts of many deliveries need, in one query; a missing id is a deleted delivery. */
+  async loadTargets(deliveryIds: readonly string[]): Promise<Map<string, AttemptTarget>> {
+    const targets = new Map<string, AttemptTarget>();
+    if (deliveryIds.length === 0) return targets;
+    const rows = await queryRows(
       this.dataSource,
       `SELECT d.id::text AS id, d.event_id, d.state, d.attempts, d.replays, d.run_start_attempt, e.body,
               s.id::text AS sub_id, s.kind, s.url, s.session_id::text AS session_id, s.state AS sub_state, s.secret_sealed,
@@ -102,30 +127,32 @@ export class DeliveryStore {
        FROM webhook_deliveries d
        JOIN webhook_events e ON e.id = d.event_id
        JOIN webhook_subscriptions s ON s.id = d.subscription_id
-       WHERE d.id = $1`,
-      [deliveryId],
+       WHERE d.id = ANY(string_to_array($1::text, ',')::uuid[])`,
+      [deliveryIds.join(',')],
     );
-    if (!row) return null;
-    return {
-      id: String(row.id),
-      eventId: String(row.event_id),
-      state: row.state as DeliveryState,
-      attempts: Number(row.attempts),
-      replays: Number(row.replays),
-      runStartAttempt: Number(row.run_start_attempt),
-      body: String(row.body),
-      subscription: {
-        id: String(row.sub_id),
-        kind: row.kind as SubscriptionKind,
-        url: String(row.url),
-        sessionId: (row.session_id as string | null) ?? null,
-        state: row.sub_state as SubscriptionState,
-        secretSealed: String(row.secret_sealed),
-        previousSecretSealed: (row.previous_secret_sealed as string | null) ?? null,
-        previousSecretExpiresAt: date(row.previous_secret_expires_at),
-        failingSince: date(row.failing_since),
-      },
-    };
+    for (const row of rows) targets.set(String(row.id), toTarget(row));
+    return targets;
+  }
+
+  /**
+   * Stores many successful attempts in one statement; returns, per record,
+   * whether it was stored (false: another run of the same attempt already was).
+   */
+  async recordSuccesses(records: readonly SuccessRecord[]): Promise<boolean[]> {
+    if (records.length === 0) return [];
+    const input = records.map((r) => ({ id: r.deliveryId, attempt: r.attempt, replays: r.replays, status_code: r.statusCode, response_excerpt: r.responseExcerpt }));
+    const rows = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE webhook_deliveries d
+       SET attempts = i.attempt, state = 'succeeded', last_status_code = i.status_code, response_excerpt = i.response_excerpt, error = NULL,
+           next_attempt_at = NULL, last_attempt_at = now(), updated_at = now(), delivered_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, attempt int, replays int, status_code int, response_excerpt text)
+       WHERE d.id = i.id AND d.attempts = i.attempt - 1 AND d.replays = i.replays AND d.state = 'pending'
+       RETURNING d.id::text AS id`,
+      [JSON.stringify(input)],
+    );
+    const stored = new Set(rows.map((r) => r.id));
+    return records.map((r) => stored.has(r.deliveryId));
   }
 
   /** Stores an attempt's outcome unless another run of the same attempt already did (false then). */
@@ -221,6 +248,29 @@ export class DeliveryStore {
     );
     return rows.map((r) => ({ id: String(r.id), replays: Number(r.replays), attempt: Number(r.attempts) + 1 }));
   }
+}
+
+function toTarget(row: Row): AttemptTarget {
+  return {
+    id: String(row.id),
+    eventId: String(row.event_id),
+    state: row.state as DeliveryState,
+    attempts: Number(row.attempts),
+    replays: Number(row.replays),
+    runStartAttempt: Number(row.run_start_attempt),
+    body: String(row.body),
+    subscription: {
+      id: String(row.sub_id),
+      kind: row.kind as SubscriptionKind,
+      url: String(row.url),
+      sessionId: (row.session_id as string | null) ?? null,
+      state: row.sub_state as SubscriptionState,
+      secretSealed: String(row.secret_sealed),
+      previousSecretSealed: (row.previous_secret_sealed as string | null) ?? null,
+      previousSecretExpiresAt: date(row.previous_secret_expires_at),
+      failingSince: date(row.failing_since),
+    },
+  };
 }
 
 function toDeliveryRow(row: Row): DeliveryRow {

@@ -2,42 +2,66 @@ import { Injectable } from '@nestjs/common';
 import { DurableEventSink } from '../../../events/src/event-bus';
 import type { DomainEvent } from '../../../events/src/domain-event';
 import { MessageQueue, type JobContext } from '../../../queue/src';
-import { type DeliveryJob, deliveryJobId, fanoutJobId, WEBHOOK_DELIVERY_QUEUE, WEBHOOK_FANOUT_QUEUE, WebhookJob } from '../jobs';
+import { type DeliveryJob, deliveryJobId, WEBHOOK_DELIVERY_QUEUE, WebhookJob } from '../jobs';
+import { SubscriptionDirectory } from '../subscriptions/subscription-directory';
 import { DeliveryStore } from './delivery-store';
+import { GroupCommit } from './group-commit';
 
 /** The body every receiver gets (API.md); built once per event so every retry signs the same bytes. */
 export const deliveryBody = (event: DomainEvent): string =>
   JSON.stringify({ event: event.type, sessionId: event.sessionId, timestamp: event.timestamp, payload: event.payload });
 
+/** Events written by one fan-out statement at most. */
+const FANOUT_BATCH = 200;
+
 /**
- * The bus's durable sink for webhooks: `publish` resolves once the event's
- * fan-out job is stored. The job id derives from the event id, so an event
- * published twice is fanned out once.
+ * The bus's durable sink for webhooks: `publish` resolves once the event and
+ * one delivery row per matching subscription are stored, and the first
+ * attempt of each delivery is enqueued. Events published at the same time
+ * share one statement and one enqueue (group commit).
+ *
+ * An event id already recorded creates no delivery (unique (event,
+ * subscription)) and enqueues nothing; a crash between the statement and the
+ * enqueue leaves pending deliveries without a job, which the reconciler
+ * enqueues once they are overdue.
  */
 @Injectable()
 export class EventOutbox extends DurableEventSink {
+  private readonly batches = new GroupCommit<DomainEvent, void>((events) => this.record(events), { maxBatch: FANOUT_BATCH, maxInFlight: 2 });
+
   constructor(
     private readonly queue: MessageQueue,
     private readonly store: DeliveryStore,
+    private readonly directory: SubscriptionDirectory,
   ) {
     super();
   }
 
   async accept(event: DomainEvent): Promise<void> {
-    await this.queue.enqueue(WEBHOOK_FANOUT_QUEUE, WebhookJob.Fanout, event, { jobId: fanoutJobId(event.id) });
+    if (!(await this.directory.mayMatch(event))) return;
+    await this.batches.add(event);
   }
 
-  /** The `WebhookFanout` job: one delivery row per matching subscription, then one delivery job each. */
-  readonly fanOut = async (job: JobContext<DomainEvent>): Promise<void> => {
-    const event = job.payload;
-    const deliveryIds = await this.store.fanOut(event, deliveryBody(event));
-    if (deliveryIds.length === 0) return;
-    await this.queue.enqueueMany<DeliveryJob>(
-      WEBHOOK_DELIVERY_QUEUE,
-      deliveryIds.map((deliveryId) => {
-        const payload = { deliveryId, replays: 0, attempt: 1 };
-        return { name: WebhookJob.Delivery, payload, options: { jobId: deliveryJobId(payload) } };
-      }),
-    );
+  private async record(events: DomainEvent[]): Promise<void[]> {
+    const created = await this.store.fanOut(events.map((event) => ({ event, body: deliveryBody(event) })));
+    const deliveryIds = created.flat();
+    if (deliveryIds.length > 0) {
+      await this.queue.enqueueMany<DeliveryJob>(
+        WEBHOOK_DELIVERY_QUEUE,
+        deliveryIds.map((deliveryId) => {
+          const payload = { deliveryId, replays: 0, attempt: 1 };
+          return { name: WebhookJob.Delivery, payload, options: { jobId: deliveryJobId(payload) } };
+        }),
+      );
+    }
+    return events.map(() => undefined);
+  }
+
+  /**
+   * A `WebhookFanout` job, as enqueued for each event by earlier versions:
+   * drained through the same path, so an upgrade loses none of them.
+   */
+  readonly fanOutLegacyJob = async (job: JobContext<DomainEvent>): Promise<void> => {
+    await this.batches.add(job.payload);
   };
 }

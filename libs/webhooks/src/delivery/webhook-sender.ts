@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { fetch, type Agent } from 'undici';
+import type { Readable } from 'node:stream';
+import type { Agent } from 'undici';
 import { ForbiddenTargetError, type WebhookUrlGuard } from '../guard/url-guard';
 import { parseRetryAfter } from './retry-schedule';
 
@@ -27,6 +28,9 @@ export interface SendOutcome {
 /**
  * One signed POST. Never follows redirects (a redirect could point anywhere,
  * including past the SSRF guard) and reads at most ~1 KB of the answer.
+ * It uses the agent's own request API rather than fetch: no WHATWG streams
+ * and Request objects per delivery, and the agent's keep-alive connections
+ * are reused whenever the answer was read to its end.
  */
 export class WebhookSender {
   constructor(
@@ -42,11 +46,13 @@ export class WebhookSender {
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
       if (isIP(host)) await this.guard.resolveForConnect(host);
       const timestamp = Math.floor(Date.now() / 1000);
-      const response = await fetch(url, {
+      const response = await this.agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
-        dispatcher: this.agent,
-        redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'wa-gateway-webhooks/1',
@@ -57,12 +63,13 @@ export class WebhookSender {
         body: request.body,
       });
       const responseExcerpt = await readExcerpt(response.body);
-      const asksToWait = response.status === 429 || response.status === 503;
+      const asksToWait = response.statusCode === 429 || response.statusCode === 503;
+      const retryAfter = response.headers['retry-after'];
       return {
-        statusCode: response.status,
+        statusCode: response.statusCode,
         responseExcerpt,
         error: null,
-        retryAfterMs: asksToWait ? parseRetryAfter(response.headers.get('retry-after')) : null,
+        retryAfterMs: asksToWait ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : null,
         forbidden: false,
       };
     } catch (error) {
@@ -72,20 +79,15 @@ export class WebhookSender {
   }
 }
 
-async function readExcerpt(body: ReadableStream<Uint8Array> | null): Promise<string | null> {
-  if (!body) return null;
-  const reader = body.getReader();
+/** The first ~1 KB; a longer answer is cut off (which closes its connection) rather than read to the end. */
+async function readExcerpt(body: Readable): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    while (size < EXCERPT_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(Buffer.from(value));
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    chunks.push(buffer);
+    size += buffer.byteLength;
+    if (size >= EXCERPT_BYTES) break;
   }
   const text = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
   return text === '' ? null : text;
@@ -98,11 +100,13 @@ function findForbidden(error: unknown): ForbiddenTargetError | null {
   return null;
 }
 
-/** fetch wraps network errors in a generic TypeError; the cause says what happened. */
+/** What went wrong, from the error or (when it wraps another) its cause. */
 function describe(error: unknown): string {
   if (error instanceof ForbiddenTargetError) return `WEBHOOK_URL_FORBIDDEN: ${error.message}`;
   const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timeout: no answer in time';
+  if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') {
+    return 'timeout: no answer in time';
+  }
   const cause = err.cause;
   if (cause && (cause.code || cause.message)) return `${cause.code ?? 'error'}: ${cause.message ?? ''}`.trim();
   return `${err.code ?? err.name ?? 'error'}: ${err.message ?? String(error)}`;

@@ -8,6 +8,10 @@ import { ForbiddenTargetError, WebhookUrlGuard } from '../guard/url-guard';
 import { queryRows } from '../sql-rows';
 import { WebhooksException } from '../webhooks.exception';
 import { SecretBox } from './secret-box';
+import { SubscriptionDirectory } from './subscription-directory';
+
+/** Opened secrets kept at most; beyond it the memo starts over (a rotation leaves the old sealed form behind). */
+const OPENED_SECRETS_MAX = 10_000;
 
 export interface NewSubscription {
   url: string;
@@ -25,11 +29,14 @@ export interface NewSubscription {
 export class SubscriptionsService {
   private readonly logger = new Logger('Webhooks');
   private readonly box: SecretBox;
+  /** Sealed form -> secret. A sealed value never changes meaning (a new secret is a new sealed value), so no invalidation is needed. */
+  private readonly opened = new Map<string, string>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly guard: WebhookUrlGuard,
     private readonly config: AppConfig,
+    private readonly directory: SubscriptionDirectory,
   ) {
     if (!config.credentialsKey) throw new Error('webhook secrets need AppConfig.credentialsKey');
     this.box = new SecretBox(config.credentialsKey);
@@ -71,6 +78,7 @@ export class SubscriptionsService {
         updatedAt: now,
       }),
     );
+    this.directory.invalidate();
     return { subscription, secret };
   }
 
@@ -94,6 +102,7 @@ export class SubscriptionsService {
     const subscription = await this.get(id);
     if (subscription.kind === 'connection') throw WebhooksException.managedByConnection(id, subscription.sessionId!);
     await this.repository.delete({ id });
+    this.directory.invalidate();
   }
 
   /** A new secret; the old one keeps signing (as a second signature) during the overlap window. */
@@ -112,16 +121,28 @@ export class SubscriptionsService {
   async enable(id: string): Promise<WebhookSubscriptionEntity> {
     await this.get(id);
     await this.repository.update({ id }, { state: 'active', disabledReason: null, disabledAt: null, failingSince: null, updatedAt: new Date() });
+    this.directory.invalidate();
     return this.get(id);
   }
 
   /** The secrets that sign a delivery now: the current one, and the previous one during a rotation's overlap. */
   secretsOf(subscription: Pick<WebhookSubscriptionEntity, 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt'>, now = Date.now()): string[] {
-    const secrets = [this.box.open(subscription.secretSealed)];
+    const secrets = [this.open(subscription.secretSealed)];
     if (subscription.previousSecretSealed && subscription.previousSecretExpiresAt && subscription.previousSecretExpiresAt.getTime() > now) {
-      secrets.push(this.box.open(subscription.previousSecretSealed));
+      secrets.push(this.open(subscription.previousSecretSealed));
     }
     return secrets;
+  }
+
+  /** AES-GCM once per sealed secret, not once per delivery. */
+  private open(sealed: string): string {
+    let secret = this.opened.get(sealed);
+    if (secret === undefined) {
+      if (this.opened.size >= OPENED_SECRETS_MAX) this.opened.clear();
+      secret = this.box.open(sealed);
+      this.opened.set(sealed, secret);
+    }
+    return secret;
   }
 
   /**
@@ -132,6 +153,7 @@ export class SubscriptionsService {
   async configureConnection(sessionId: string, url: string | null): Promise<{ secret?: string }> {
     if (url === null) {
       await this.repository.delete({ sessionId, kind: 'connection' });
+      this.directory.invalidate();
       return {};
     }
     await this.assertUrlAllowed(url);
@@ -139,6 +161,7 @@ export class SubscriptionsService {
     const existing = await this.repository.findOne({ where: { sessionId, kind: 'connection' } });
     if (existing) {
       await this.repository.update({ id: existing.id }, { url, state: 'active', disabledReason: null, disabledAt: null, failingSince: null, updatedAt: now });
+      this.directory.invalidate();
       return {};
     }
     const secret = generateSecret();
@@ -159,6 +182,7 @@ export class SubscriptionsService {
         updatedAt: now,
       }),
     );
+    this.directory.invalidate();
     return { secret };
   }
 
@@ -185,6 +209,7 @@ export class SubscriptionsService {
       ]);
       return true;
     });
+    if (changed) this.directory.invalidate();
     if (changed) this.logger.warn({ subscriptionId: subscription.id, sessionId: subscription.sessionId, url: subscription.url, reason }, `webhook.disabled: ${subscription.url} (${reason})`);
     return changed;
   }
