@@ -152,11 +152,16 @@ export class MessagesRepository {
     return this.one(`SELECT ${COLUMNS} FROM messages WHERE session_id = $1 AND wa_message_id = $2 AND direction = 'out' LIMIT 1`, [sessionId, waMessageId]);
   }
 
-  /** Inserts unless the key exists (then undefined): the unique constraint settles concurrent duplicates. */
+  /**
+   * Inserts when the connection exists and is not logged out and the key is
+   * new; otherwise undefined (the caller then finds out which). One statement
+   * on the accepting path; the unique constraint settles concurrent duplicates.
+   */
   insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
     return this.one(
       `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
-       VALUES ($11::uuid, $11::text, $1, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9, $10, $10)
+       SELECT $11::uuid, $11::text, s.id, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9::timestamptz, $10::timestamptz, $10::timestamptz
+       FROM sessions s WHERE s.id = $1 AND s.deleted_at IS NULL AND s.status <> 'logged_out'
        ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
        RETURNING ${COLUMNS}`,
       [m.sessionId, m.messageId, m.to, m.type, JSON.stringify(m.payload), m.payloadHash, stamp('queued', at), m.waMessageId, m.scheduledAt, at, m.id],

@@ -22,7 +22,10 @@ const WAIT_POLL_MS = 200;
 
 /**
  * Accepting a send: validate -> idempotency key -> connection state -> store
- * -> enqueue. The row is stored before anything is answered, and the unique
+ * -> enqueue. The accepting path is one conditional INSERT (connection usable,
+ * key new); only when it stores nothing are the key (first) and the state
+ * looked at, so a replay on a connection that logged out since still answers
+ * as a replay. The row is stored before anything is answered, and the unique
  * (connection, messageId) constraint decides between concurrent duplicates.
  */
 @Injectable()
@@ -38,13 +41,6 @@ export class SendService {
     const stored = normaliseSend(dto, { mediaMaxBytes: this.config.messaging.mediaMaxBytes });
     const hash = payloadHash(stored);
 
-    const existing = await this.messages.findByMessageId(sessionId, dto.messageId);
-    if (existing) return this.replay(existing, hash, options);
-
-    const session = await this.messages.sessionState(sessionId);
-    if (!session) throw MessagingException.sessionNotFound(sessionId);
-    if (session.status === 'logged_out') throw MessagingException.sessionLoggedOut(sessionId);
-
     const inserted = await this.messages.insertOutgoing({
       id: randomUUID(),
       sessionId,
@@ -57,10 +53,12 @@ export class SendService {
       scheduledAt: stored.scheduledAt ? new Date(stored.scheduledAt) : null,
     });
     if (!inserted) {
-      // A concurrent request with the same key stored first.
-      const winner = await this.messages.findByMessageId(sessionId, dto.messageId);
-      if (!winner) throw MessagingException.sessionNotFound(sessionId);
-      return this.replay(winner, hash, options);
+      // Not stored: the key exists (an earlier or concurrent request: checked first), or the connection cannot take sends.
+      const existing = await this.messages.findByMessageId(sessionId, dto.messageId);
+      if (existing) return this.replay(existing, hash, options);
+      const session = await this.messages.sessionState(sessionId);
+      if (session?.status === 'logged_out') throw MessagingException.sessionLoggedOut(sessionId);
+      throw MessagingException.sessionNotFound(sessionId);
     }
     await this.jobs.enqueue(inserted);
     if (!options.waitForSent) return { httpStatus: 202, replayed: false, body: accepted(inserted) };
