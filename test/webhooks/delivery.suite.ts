@@ -1,6 +1,13 @@
 import { Webhook } from 'standardwebhooks';
 import { MessageQueue } from '../../libs/queue/src';
-import { DeliveryReconciler, fanoutJobId, WEBHOOK_FANOUT_QUEUE } from '../../libs/webhooks/src';
+import {
+  deliveryBody,
+  DeliveryReconciler,
+  DeliveryStore,
+  fanoutJobId,
+  RECONCILE_GRACE_MS,
+  WEBHOOK_FANOUT_QUEUE,
+} from '../../libs/webhooks/src';
 import { waitFor } from '../support/services';
 import { TEST_SCHEDULE_MS, WebhookHarness } from './support/gateway-harness';
 import { verifyWith, WebhookReceiver } from './support/receiver';
@@ -171,6 +178,40 @@ export function webhookDeliverySuite(startHarness: () => Promise<WebhookHarness>
     expect((await h.deliveries(sub.id)).filter((d) => d.eventId === event.id)).toHaveLength(1);
     // Fanned out inside publish: no fan-out job in between.
     expect(await h.gw.app.get(MessageQueue).getJob(WEBHOOK_FANOUT_QUEUE, fanoutJobId(event.id))).toBeNull();
+  });
+
+  it('creates no second delivery for an event published again after it was delivered', async () => {
+    const sub = await h.subscribe(receiver.url);
+    const event = h.event();
+    await h.bus.publish(event);
+    const delivered = await h.untilDelivery(sub.id, event.id, (d) => d.state === 'succeeded', 'the delivery');
+    await h.bus.publish({ ...event, payload: { changed: true } });
+    // The fan-out creates nothing for it, so publish enqueued nothing.
+    expect(await h.gw.app.get(DeliveryStore).fanOut([{ event, body: deliveryBody(event) }])).toEqual([[]]);
+    const next = h.event();
+    await h.bus.publish(next);
+    await h.untilDelivery(sub.id, next.id, (d) => d.state === 'succeeded', 'the next delivery');
+    expect(receiver.requestsFor(event.id)).toHaveLength(1);
+    expect((await h.deliveries(sub.id)).filter((d) => d.eventId === event.id)).toEqual([delivered]);
+  });
+
+  it('delivers an event recorded by a process that crashed before enqueueing it, once the reconciler finds it overdue', async () => {
+    const sub = await h.subscribe(receiver.url);
+    const event = h.event();
+    // The durable half of publish without the enqueue, as when the process dies between the two.
+    const [created] = await h.gw.app.get(DeliveryStore).fanOut([{ event, body: deliveryBody(event) }]);
+    expect(created).toHaveLength(1);
+    const reconciler = h.gw.app.get(DeliveryReconciler);
+    // Not yet overdue: a delivery whose job is merely queued is left alone.
+    expect(await reconciler.reconcile()).toBe(0);
+    expect(await reconciler.reconcile(Date.now() + RECONCILE_GRACE_MS + 1000)).toBe(1);
+    await h.untilDelivery(sub.id, event.id, (d) => d.state === 'succeeded', 'the recovered delivery');
+    expect(receiver.requestsFor(event.id).map((r) => r.id)).toEqual([event.id]);
+    expect(verifyWith(sub.secret, receiver.requestsFor(event.id)[0])).toMatchObject({ event: event.type, sessionId: event.sessionId });
+    // The publisher's retry after its restart adds nothing.
+    await h.bus.publish(event);
+    expect(await reconciler.reconcile(Date.now() + RECONCILE_GRACE_MS + 1000)).toBe(0);
+    expect((await h.deliveries(sub.id)).filter((d) => d.eventId === event.id)).toHaveLength(1);
   });
 
   it('recovers a delivery whose next job was lost in a crash, keeping its webhook-id', async () => {

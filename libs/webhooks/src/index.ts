@@ -8,7 +8,9 @@ export { HostResolver, WebhookUrlGuard, ForbiddenTargetError, type ResolvedAddre
 export { forbiddenAddressReason, embeddedIpv4, AddressAllowlist } from './guard/ip-ranges';
 export { sign, signatureHeader, generateSecret } from './delivery/signing';
 export { deliveryBody } from './delivery/event-outbox';
-export { DeliveryReconciler } from './delivery/delivery-reconciler';
+export { DeliveryReconciler, RECONCILE_GRACE_MS } from './delivery/delivery-reconciler';
+export { DeliveryStore } from './delivery/delivery-store';
+export { SubscriptionDirectory, SUBSCRIPTION_CACHE_TTL_MS } from './subscriptions/subscription-directory';
 export { WebhookDeliveryEntity, DELIVERY_STATES, type DeliveryState } from './entities/webhook-delivery.entity';
 export { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity';
 export { WebhookEventEntity } from './entities/webhook-event.entity';

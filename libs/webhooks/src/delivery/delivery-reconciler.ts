@@ -4,8 +4,12 @@ import { type DeliveryJob, deliveryJobId, WEBHOOK_DELIVERY_QUEUE, WebhookJob } f
 import { DeliveryStore } from './delivery-store';
 
 const INTERVAL_MS = 30_000;
-/** A pending delivery this late has lost its job (a crash between recording an attempt and enqueueing the next). */
-const GRACE_MS = 60_000;
+/**
+ * A pending delivery this late has lost its job: a crash between recording
+ * an event's deliveries and enqueueing them, or between recording an attempt
+ * and enqueueing the next.
+ */
+export const RECONCILE_GRACE_MS = 60_000;
 const BATCH = 500;
 
 /**
@@ -34,7 +38,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
   }
 
   async reconcile(now = Date.now()): Promise<number> {
-    const overdue = await this.store.overdue(new Date(now - GRACE_MS), BATCH);
+    const overdue = await this.store.overdue(new Date(now - RECONCILE_GRACE_MS), BATCH);
     if (overdue.length === 0) return 0;
     const results = await this.queue.enqueueMany<DeliveryJob>(
       WEBHOOK_DELIVERY_QUEUE,
