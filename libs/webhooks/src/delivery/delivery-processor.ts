@@ -58,9 +58,9 @@ export class DeliveryProcessor implements OnApplicationShutdown {
         const found = await store.loadTargets(ids);
         return ids.map((id) => found.get(id) ?? null);
       },
-      { maxBatch: STATEMENT_BATCH, maxInFlight: 2 },
+      { maxBatch: STATEMENT_BATCH, maxInFlight: 1 },
     );
-    this.successes = new GroupCommit((records) => store.recordSuccesses(records), { maxBatch: STATEMENT_BATCH, maxInFlight: 2 });
+    this.successes = new GroupCommit((records) => store.recordSuccesses(records), { maxBatch: STATEMENT_BATCH, maxInFlight: 1 });
   }
 
   readonly handle = async (job: JobContext<DeliveryJob>): Promise<void> => {

@@ -27,7 +27,7 @@ const FANOUT_BATCH = 200;
  */
 @Injectable()
 export class EventOutbox extends DurableEventSink {
-  private readonly batches = new GroupCommit<DomainEvent, void>((events) => this.record(events), { maxBatch: FANOUT_BATCH, maxInFlight: 2 });
+  private readonly batches = new GroupCommit<DomainEvent, void>((events) => this.record(events), { maxBatch: FANOUT_BATCH, maxInFlight: 1 });
 
   constructor(
     private readonly queue: MessageQueue,
