@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { MessageQueue } from '../../libs/queue/src';
 import {
@@ -187,7 +188,7 @@ export function webhookDeliverySuite(startHarness: () => Promise<WebhookHarness>
     const delivered = await h.untilDelivery(sub.id, event.id, (d) => d.state === 'succeeded', 'the delivery');
     await h.bus.publish({ ...event, payload: { changed: true } });
     // The fan-out creates nothing for it, so publish enqueued nothing.
-    expect(await h.gw.app.get(DeliveryStore).fanOut([{ event, body: deliveryBody(event) }])).toEqual([[]]);
+    expect(await h.gw.app.get(DeliveryStore).fanOut([{ event, body: deliveryBody(event), jobId: randomUUID() }])).toEqual([[]]);
     const next = h.event();
     await h.bus.publish(next);
     await h.untilDelivery(sub.id, next.id, (d) => d.state === 'succeeded', 'the next delivery');
@@ -199,12 +200,14 @@ export function webhookDeliverySuite(startHarness: () => Promise<WebhookHarness>
     const sub = await h.subscribe(receiver.url);
     const event = h.event();
     // The durable half of publish without the enqueue, as when the process dies between the two.
-    const [created] = await h.gw.app.get(DeliveryStore).fanOut([{ event, body: deliveryBody(event) }]);
+    const [created] = await h.gw.app.get(DeliveryStore).fanOut([{ event, body: deliveryBody(event), jobId: randomUUID() }]);
     expect(created).toHaveLength(1);
     const reconciler = h.gw.app.get(DeliveryReconciler);
     // Not yet overdue: a delivery whose job is merely queued is left alone.
     expect(await reconciler.reconcile()).toBe(0);
     expect(await reconciler.reconcile(Date.now() + RECONCILE_GRACE_MS + 1000)).toBe(1);
+    // Under the job id noted at fan-out: reconciling again while that job exists adds nothing.
+    expect(await reconciler.reconcile(Date.now() + RECONCILE_GRACE_MS + 1000)).toBe(0);
     await h.untilDelivery(sub.id, event.id, (d) => d.state === 'succeeded', 'the recovered delivery');
     expect(receiver.requestsFor(event.id).map((r) => r.id)).toEqual([event.id]);
     expect(verifyWith(sub.secret, receiver.requestsFor(event.id)[0])).toMatchObject({ event: event.type, sessionId: event.sessionId });

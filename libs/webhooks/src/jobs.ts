@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A delivery job per (event, subscription) attempt. The fan-out queue only
+ * The first attempts of deliveries fanned out together travel in one
+ * `WebhookFirstAttempts` job (a few events' worth); every later attempt and
+ * every replay is a `WebhookDelivery` job of its own. The fan-out queue only
  * drains jobs left by versions that fanned events out in a job of their own.
  */
 export const WEBHOOK_FANOUT_QUEUE = 'webhook-fanout';
 export const WEBHOOK_DELIVERY_QUEUE = 'webhook-delivery';
 
-export const WebhookJob = { Fanout: 'WebhookFanout', Delivery: 'WebhookDelivery' } as const;
-export const WEBHOOK_JOB_NAMES: readonly string[] = [WebhookJob.Fanout, WebhookJob.Delivery];
+export const WebhookJob = { Fanout: 'WebhookFanout', FirstAttempts: 'WebhookFirstAttempts', Delivery: 'WebhookDelivery' } as const;
+export const WEBHOOK_JOB_NAMES: readonly string[] = [WebhookJob.Fanout, WebhookJob.FirstAttempts, WebhookJob.Delivery];
+
+/** First attempts of several deliveries; the job id is stored on each of them (`first_job_id`). */
+export interface FirstAttemptsJob {
+  deliveryIds: string[];
+}
 
 /** One attempt of one delivery; `replays` and `attempt` make each attempt's job id unique and a stale job recognisable. */
 export interface DeliveryJob {

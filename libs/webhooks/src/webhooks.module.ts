@@ -42,6 +42,7 @@ class DeliveryConsumers implements OnModuleInit, OnApplicationBootstrap {
 
   onModuleInit(): void {
     this.registry.register(WebhookJob.Fanout, this.outbox.fanOutLegacyJob);
+    this.registry.register(WebhookJob.FirstAttempts, this.processor.handleFirstAttempts);
     this.registry.register(WebhookJob.Delivery, this.processor.handle);
   }
 

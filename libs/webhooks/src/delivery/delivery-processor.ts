@@ -3,7 +3,7 @@ import { AppConfig } from '../../../config/src';
 import { Metrics } from '../../../observability/src/metrics';
 import { MessageQueue, type JobContext } from '../../../queue/src';
 import { WebhookUrlGuard } from '../guard/url-guard';
-import { type DeliveryJob, deliveryJobId, WEBHOOK_DELIVERY_QUEUE, WebhookJob } from '../jobs';
+import { type DeliveryJob, deliveryJobId, type FirstAttemptsJob, WEBHOOK_DELIVERY_QUEUE, WebhookJob } from '../jobs';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { type AttemptTarget, DeliveryStore, type SuccessRecord } from './delivery-store';
 import { EndpointLimiter } from './endpoint-limiter';
@@ -19,7 +19,8 @@ export type DeliveryResult = 'success' | 'retry' | 'failed' | 'gone' | 'refused'
 const STATEMENT_BATCH = 200;
 
 /**
- * Runs one attempt of one delivery (the `WebhookDelivery` job) and decides
+ * Runs one attempt of one delivery (the `WebhookDelivery` job, or one of the
+ * deliveries of a `WebhookFirstAttempts` job) and decides
  * what follows: done, the next attempt on the stored schedule (as a new
  * delayed job), failed when the schedule is spent, or the subscription
  * disabled (410, or failing for too long). HTTP failures never throw: the
@@ -38,6 +39,8 @@ export class DeliveryProcessor implements OnApplicationShutdown {
   private readonly agent;
   private readonly sender: WebhookSender;
   private readonly limiter: EndpointLimiter;
+  /** Requests in flight in this process, all endpoints together (a first-attempts job carries several). */
+  private readonly inFlight: EndpointLimiter;
   private readonly targets: GroupCommit<string, AttemptTarget | null>;
   private readonly successes: GroupCommit<SuccessRecord, boolean>;
 
@@ -53,6 +56,7 @@ export class DeliveryProcessor implements OnApplicationShutdown {
     this.agent = createPinnedAgent(guard, { connectionsPerOrigin: settings.maxInFlightPerEndpoint, connectTimeoutMs: settings.timeoutMs });
     this.sender = new WebhookSender(this.agent, guard, settings.timeoutMs);
     this.limiter = new EndpointLimiter(settings.maxInFlightPerEndpoint);
+    this.inFlight = new EndpointLimiter(settings.concurrency);
     this.targets = new GroupCommit(
       async (ids) => {
         const found = await store.loadTargets(ids);
@@ -63,8 +67,19 @@ export class DeliveryProcessor implements OnApplicationShutdown {
     this.successes = new GroupCommit((records) => store.recordSuccesses(records), { maxBatch: STATEMENT_BATCH, maxInFlight: 1 });
   }
 
-  readonly handle = async (job: JobContext<DeliveryJob>): Promise<void> => {
-    const { deliveryId, replays, attempt } = job.payload;
+  readonly handle = (job: JobContext<DeliveryJob>): Promise<void> => this.attempt(job.payload);
+
+  /**
+   * Every attempt of the job at once (within the limits). The job fails if one
+   * of them could not be recorded; its next run skips those that were.
+   */
+  readonly handleFirstAttempts = async (job: JobContext<FirstAttemptsJob>): Promise<void> => {
+    const results = await Promise.allSettled(job.payload.deliveryIds.map((deliveryId) => this.attempt({ deliveryId, replays: 0, attempt: 1 })));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  };
+
+  private async attempt({ deliveryId, replays, attempt }: DeliveryJob): Promise<void> {
     const target = await this.targets.add(deliveryId);
     // Deleted, finished, or a stale copy of an attempt that already ran: nothing to do.
     if (!target || target.state !== 'pending' || target.replays !== replays || target.attempts !== attempt - 1) return;
@@ -73,18 +88,21 @@ export class DeliveryProcessor implements OnApplicationShutdown {
       return;
     }
     const secrets = this.subscriptions.secretsOf(target.subscription);
-    // The limit is on requests in flight to the endpoint; recording the outcome happens outside it.
+    // The limits are on requests in flight; recording the outcome happens outside them.
+    // The endpoint's slot is taken first, so requests queued for a slow endpoint hold no process-wide slot.
     const outcome = await this.limiter.run(target.subscription.id, () =>
-      this.sender.send({
-        url: target.subscription.url,
-        id: target.eventId,
-        body: target.body,
-        signature: (timestamp) => signatureHeader(secrets, target.eventId, timestamp, target.body),
-      }),
+      this.inFlight.run('*', () =>
+        this.sender.send({
+          url: target.subscription.url,
+          id: target.eventId,
+          body: target.body,
+          signature: (timestamp) => signatureHeader(secrets, target.eventId, timestamp, target.body),
+        }),
+      ),
     );
     const result = await this.settle(target, attempt, outcome);
     this.metrics.webhookDeliveries.inc({ result });
-  };
+  }
 
   private async settle(target: AttemptTarget, attempt: number, outcome: SendOutcome): Promise<DeliveryResult> {
     const { subscription } = target;

@@ -74,20 +74,22 @@ export class DeliveryStore {
   /**
    * Records events and one pending delivery per (event, matching active
    * subscription), for many events in one statement, and returns the
-   * deliveries it created, per event in input order. An event recorded before
-   * (published again) creates nothing: its deliveries exist already, and were
-   * enqueued by whoever created them (or are re-enqueued by the reconciler
-   * after a crash between this statement and the enqueue).
+   * deliveries it created, per event in input order. Each delivery notes the
+   * job that is to carry its first attempt (`jobId` of its event). An event
+   * recorded before (published again) creates nothing: its deliveries exist
+   * already, and were enqueued by whoever created them (or are re-enqueued by
+   * the reconciler after a crash between this statement and the enqueue).
    */
-  async fanOut(events: ReadonlyArray<{ event: DomainEvent; body: string }>): Promise<string[][]> {
+  async fanOut(events: ReadonlyArray<{ event: DomainEvent; body: string; jobId: string }>): Promise<string[][]> {
     if (events.length === 0) return [];
-    const input = events.map(({ event, body }) => ({ id: event.id, type: event.type, session_id: event.sessionId, timestamp: event.timestamp, body }));
+    const input = events.map(({ event, body, jobId }) => ({ id: event.id, type: event.type, session_id: event.sessionId, timestamp: event.timestamp, body, job_id: jobId }));
     const rows = await queryRows<{ id: string; event_id: string }>(
       this.dataSource,
       `WITH input AS (
-         SELECT DISTINCT ON (x.id) x.* FROM jsonb_to_recordset($1::jsonb) AS x(id text, type text, session_id text, timestamp timestamptz, body text)
+         SELECT DISTINCT ON (x.id) x.*
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, type text, session_id text, timestamp timestamptz, body text, job_id text)
        ), matched AS (
-         SELECT i.id AS event_id, s.id AS subscription_id
+         SELECT i.id AS event_id, i.job_id, s.id AS subscription_id
          FROM input i JOIN webhook_subscriptions s
            ON s.state = 'active' AND (s.session_id IS NULL OR s.session_id::text = i.session_id) AND (cardinality(s.events) = 0 OR i.type = ANY(s.events))
        ), ev AS (
@@ -95,8 +97,8 @@ export class DeliveryStore {
          SELECT i.id, i.type, i.session_id, i.timestamp, i.body FROM input i WHERE i.id IN (SELECT event_id FROM matched)
          ON CONFLICT (id) DO NOTHING
        )
-       INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at)
-       SELECT event_id, subscription_id, now() FROM matched
+       INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at, first_job_id)
+       SELECT event_id, subscription_id, now(), job_id FROM matched
        ON CONFLICT (event_id, subscription_id) DO NOTHING
        RETURNING id::text AS id, event_id`,
       [JSON.stringify(input)],
@@ -239,14 +241,19 @@ export class DeliveryStore {
   }
 
   /** Pending deliveries whose next attempt is overdue (their job was lost to a crash between two writes). */
-  async overdue(before: Date, limit: number): Promise<Array<{ id: string; replays: number; attempt: number }>> {
+  async overdue(before: Date, limit: number): Promise<Array<{ id: string; replays: number; attempt: number; firstJobId: string | null }>> {
     const rows = await queryRows(
       this.dataSource,
-      `SELECT id::text AS id, replays, attempts FROM webhook_deliveries
+      `SELECT id::text AS id, replays, attempts, first_job_id FROM webhook_deliveries
        WHERE state = 'pending' AND next_attempt_at < $1 ORDER BY next_attempt_at LIMIT $2`,
       [before, limit],
     );
-    return rows.map((r) => ({ id: String(r.id), replays: Number(r.replays), attempt: Number(r.attempts) + 1 }));
+    return rows.map((r) => ({
+      id: String(r.id),
+      replays: Number(r.replays),
+      attempt: Number(r.attempts) + 1,
+      firstJobId: (r.first_job_id as string | null) ?? null,
+    }));
   }
 }
 
