@@ -13,6 +13,9 @@ import { waitFor } from '../support/services';
 import { TEST_SCHEDULE_MS, WebhookHarness } from './support/gateway-harness';
 import { verifyWith, WebhookReceiver } from './support/receiver';
 
+/** WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT when unset. */
+const DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT = 10;
+
 /** Gaps between consecutive requests, ms. */
 const gapsOf = (times: number[]) => times.slice(1).map((t, i) => t - times[i]);
 
@@ -179,6 +182,16 @@ export function webhookDeliverySuite(startHarness: () => Promise<WebhookHarness>
     expect((await h.deliveries(sub.id)).filter((d) => d.eventId === event.id)).toHaveLength(1);
     // Fanned out inside publish: no fan-out job in between.
     expect(await h.gw.app.get(MessageQueue).getJob(WEBHOOK_FANOUT_QUEUE, fanoutJobId(event.id))).toBeNull();
+  });
+
+  it('reuses keep-alive connections and keeps at most WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT requests open per endpoint', async () => {
+    await h.subscribe(receiver.url);
+    const events = Array.from({ length: 60 }, () => h.event());
+    await Promise.all(events.map((event) => h.bus.publish(event)));
+    await waitFor(() => events.every((e) => receiver.requestsFor(e.id).length === 1), { what: 'all 60 deliveries' });
+    expect(receiver.maxConcurrent).toBeLessThanOrEqual(DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT);
+    // Without keep-alive every request would have opened a connection of its own.
+    expect(receiver.connections).toBeLessThanOrEqual(DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT);
   });
 
   it('creates no second delivery for an event published again after it was delivered', async () => {

@@ -29,6 +29,10 @@ export class WebhookReceiver {
   answer: (request: ReceivedRequest) => Answer = () => ({ status: 200, body: 'ok' });
   private server?: http.Server;
   port = 0;
+  /** TCP connections accepted, and the most requests that were open at once. */
+  connections = 0;
+  maxConcurrent = 0;
+  private open = 0;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hooks`;
@@ -45,6 +49,8 @@ export class WebhookReceiver {
 
   async start(port = this.port): Promise<this> {
     this.server = http.createServer((req, res) => {
+      this.maxConcurrent = Math.max(this.maxConcurrent, ++this.open);
+      res.on('close', () => this.open--);
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -63,6 +69,7 @@ export class WebhookReceiver {
         res.end(answer.body ?? '');
       });
     });
+    this.server.on('connection', () => this.connections++);
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;

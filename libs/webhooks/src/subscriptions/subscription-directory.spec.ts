@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { EventType } from '../../../events/src/domain-event';
 import { SUBSCRIPTION_CACHE_TTL_MS, SubscriptionDirectory } from './subscription-directory';
 
 type Row = { session_id: string | null; events: string[] | string };
@@ -17,7 +18,7 @@ function fakeDataSource(rows: Row[]) {
   return { dataSource, state };
 }
 
-const event = (type: string, sessionId = 's-other') => ({ type, sessionId });
+const event = (type: EventType, sessionId = 's-other') => ({ type, sessionId });
 
 describe('SubscriptionDirectory', () => {
   let now = 1_000_000;
@@ -28,14 +29,14 @@ describe('SubscriptionDirectory', () => {
     const { dataSource } = fakeDataSource([
       { session_id: null, events: ['message.status'] },
       { session_id: 's1', events: '{}' },
-      { session_id: 's2', events: '{message.received,"session.status"}' },
+      { session_id: 's2', events: '{message.received,"connection.status"}' },
     ]);
     const directory = new SubscriptionDirectory(dataSource);
     expect(await directory.mayMatch(event('message.status'))).toBe(true);
     expect(await directory.mayMatch(event('message.received'))).toBe(false);
     expect(await directory.mayMatch(event('message.received', 's1'))).toBe(true);
-    expect(await directory.mayMatch(event('session.status', 's2'))).toBe(true);
-    expect(await directory.mayMatch(event('message.reaction', 's2'))).toBe(false);
+    expect(await directory.mayMatch(event('connection.status', 's2'))).toBe(true);
+    expect(await directory.mayMatch(event('message.failed', 's2'))).toBe(false);
   });
 
   it('answers from its copy until it is invalidated or older than the TTL', async () => {
