@@ -20,10 +20,10 @@ const STATEMENT_BATCH = 200;
 
 /**
  * Runs one attempt of one delivery (the `WebhookDelivery` job, or one of the
- * deliveries of a `WebhookFirstAttempts` job) and decides
- * what follows: done, the next attempt on the stored schedule (as a new
- * delayed job), failed when the schedule is spent, or the subscription
- * disabled (410, or failing for too long). HTTP failures never throw: the
+ * deliveries of a `WebhookFirstAttempts` job) and decides what follows: done,
+ * the next attempt on the stored schedule (as a new delayed job), failed when
+ * the schedule is spent, or the subscription disabled (410, or failing for
+ * too long). HTTP failures never throw: the
  * schedule is ours, not the queue's; a throw means the attempt could not be
  * recorded, and the queue retries the job.
  *
