@@ -5,7 +5,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '../../libs/config/src';
 import { createApp } from '../../apps/gateway/src/bootstrap';
-import { waitFor } from './services';
+import { uniquePrefix, waitFor } from './services';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const TEST_CREDENTIALS_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -22,7 +22,8 @@ export interface InProcessGateway {
 /** The gateway built in this process (fast, inspectable), listening on a free port. */
 export async function startGateway(env: Record<string, string | undefined> = {}): Promise<InProcessGateway> {
   const dataDir = env.DATA_DIR ?? tempDir();
-  const config = loadConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, CREDENTIALS_KEY: TEST_CREDENTIALS_KEY, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...env, DATA_DIR: dataDir });
+  // A queue prefix of its own, so BullMQ jobs left by another test file are never consumed here.
+  const config = loadConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, CREDENTIALS_KEY: TEST_CREDENTIALS_KEY, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: uniquePrefix('t'), ...env, DATA_DIR: dataDir });
   const app = await createApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };

@@ -34,7 +34,7 @@ export class AppModule {
         EventsModule,
         QueueModule.forRootAsync({
           inject: [AppConfig, DataSource, Metrics],
-          useFactory: (appConfig: AppConfig, dataSource: DataSource, metrics: Metrics) => ({ redisUrl: appConfig.redisUrl, dataSource, metrics }),
+          useFactory: (appConfig: AppConfig, dataSource: DataSource, metrics: Metrics) => ({ redisUrl: appConfig.redisUrl, prefix: appConfig.queuePrefix, dataSource, metrics }),
           // Only a process that consumes jobs must have a handler for each.
           jobNames: config.runsWorker ? JOB_NAMES : [],
         }),

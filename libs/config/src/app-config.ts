@@ -21,6 +21,8 @@ export class AppConfig {
   readonly databaseUrl?: string;
   /** Unset: the database queue driver and in-process events. */
   readonly redisUrl?: string;
+  /** Key prefix of every BullMQ queue, so several deployments (or test runs) can share one Redis. */
+  readonly queuePrefix: string;
   /** The bootstrap admin key; unset: one is generated on first start and only its hash is kept. */
   readonly adminApiKey?: string;
   /** 32-byte master key for stored WhatsApp credentials; unset (embedded only): generated under `dataDir`. */

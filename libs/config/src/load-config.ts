@@ -110,6 +110,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: path.resolve(read('DATA_DIR') ?? './data'),
     databaseUrl,
     redisUrl,
+    queuePrefix: read('QUEUE_PREFIX') ?? 'wagw',
     adminApiKey,
     credentialsKey,
     credentialsKeyPrevious,

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
-import { MessageEventSink } from '../../contracts/src';
+import { MessageEventSink, SessionOwnershipListener } from '../../contracts/src';
 import { EventsModule } from '../../events/src/events.module';
 import { DeadLettersController } from './dead-letters.controller';
 import { MessageEvents } from './message-events';
@@ -9,6 +9,7 @@ import { MessagingApiService } from './messaging-api.service';
 import { MessagingWorker } from './messaging.worker';
 import { SendJobs } from './send-jobs';
 import { SendReconciler } from './send-reconciler';
+import { SendConsumerFollower } from './send-consumer-follower';
 import { SendService } from './send.service';
 import { SessionGatewayRef } from './session-gateway-ref';
 import { StoredMessageEventSink } from './stored-message-event-sink';
@@ -26,7 +27,10 @@ export class MessagingModule {
     const common: Provider[] = [MessagesRepository, SendJobs, MessageEvents];
     const apiProviders: Provider[] = api ? [SendService, MessagingApiService] : [];
     const workerProviders: Provider[] = worker
-      ? [SessionGatewayRef, MessagingWorker, SendReconciler, StoredMessageEventSink, { provide: MessageEventSink, useExisting: StoredMessageEventSink }]
+      ? [SessionGatewayRef, MessagingWorker, SendReconciler, StoredMessageEventSink, { provide: MessageEventSink, useExisting: StoredMessageEventSink },
+          SendConsumerFollower,
+          { provide: SessionOwnershipListener, useExisting: SendConsumerFollower },
+        ]
       : [];
     return {
       module: MessagingModule,
@@ -35,7 +39,7 @@ export class MessagingModule {
       imports: [EventsModule],
       controllers: api ? [MessagesController, DeadLettersController] : [],
       providers: [...common, ...apiProviders, ...workerProviders],
-      exports: worker ? [MessageEventSink, MessagingWorker, SessionGatewayRef, SendReconciler, MessagesRepository] : [MessagesRepository],
+      exports: worker ? [MessageEventSink, SessionOwnershipListener, MessagingWorker, SessionGatewayRef, SendReconciler, MessagesRepository] : [MessagesRepository],
     };
   }
 }

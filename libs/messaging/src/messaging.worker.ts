@@ -9,7 +9,7 @@ import { MessageEvents } from './message-events';
 import { MessagesRepository, type MessageError, type MessageRecord } from './messages.repository';
 import { toOutgoingMessage } from './outgoing-message';
 import { SEND_JOB, sendQueueName, type SendJobPayload } from './send-jobs';
-import { SendPacer, pacingOf } from './send-pacer';
+import { SendPacer, pacingOf, type Pacing } from './send-pacer';
 import { SessionGatewayRef } from './session-gateway-ref';
 import { deriveWaMessageId } from './wa-message-id';
 
@@ -90,17 +90,20 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     if (!(await gateway.waitUntilConnected(message.sessionId, this.config.messaging.sendConnectWaitMs))) {
       throw new SendError(SendErrorCode.SessionNotConnected, `session ${message.sessionId} did not connect within ${this.config.messaging.sendConnectWaitMs} ms`);
     }
-    await this.pace(message);
+    const pacing = await this.pace(message);
     // Deterministic: every attempt and every replay is the same WhatsApp message.
     const waMessageId = message.waMessageId ?? deriveWaMessageId(message.sessionId, message.messageId);
     const outgoing = await toOutgoingMessage(message, this.messages);
     const { ackAt } = await withTimeout(gateway.send(message.sessionId, outgoing, waMessageId), SEND_CALL_TIMEOUT_MS);
+    // The gap counts from when WhatsApp took the message, not from when the send began: a slow first send
+    // (device lookup, session setup) must not shorten the gap before the next one.
+    this.pacer.record(message.sessionId, message.to, pacing);
     const sent = await this.messages.markSent(message.id, ackAt);
     this.metrics.messagesSent.inc({ type: message.type });
     if (sent) await this.events.status(sent, 'sent');
   }
 
-  private async pace(message: MessageRecord): Promise<void> {
+  private async pace(message: MessageRecord): Promise<Pacing> {
     const session = await this.messages.sessionState(message.sessionId);
     const pacing = pacingOf(session?.config, { messagesPerMinute: this.config.messaging.pacingMessagesPerMinute, minGapPerRecipientMs: this.config.messaging.pacingMinGapPerRecipientMs });
     const signal = this.stopping.get(message.sessionId)?.signal;
@@ -108,7 +111,9 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
       await sleep(delay, signal);
       if (signal?.aborted) throw new SendError(SendErrorCode.SessionNotConnected, 'the session moved away from this worker while the send was paced');
     }
+    // Held until the send went out (see send): until then the slot stays taken, so two sends never overlap.
     this.pacer.record(message.sessionId, message.to, pacing);
+    return pacing;
   }
 
   /**

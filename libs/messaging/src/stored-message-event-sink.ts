@@ -1,3 +1,4 @@
+import { impliedDeliveryStatuses } from './message-status';
 import { Injectable } from '@nestjs/common';
 import { MessageEventSink, type DeliveryStatus, type IncomingMessage, type OutgoingMessage } from '../../contracts/src';
 import { Metrics } from '../../observability/src/metrics';
@@ -42,7 +43,10 @@ export class StoredMessageEventSink extends MessageEventSink {
       return;
     }
     const advanced = await this.messages.advanceDelivery(sessionId, waMessageId, status, at);
-    if (advanced) await this.events.status(advanced, status);
+    if (!advanced) return;
+    // WhatsApp may report only the furthest status (a read without its delivery): every status the
+    // message reached gets its event. Event ids are per status, so one already published is not delivered twice.
+    for (const reached of impliedDeliveryStatuses(status)) await this.events.status(advanced, reached);
   }
 
   async findOutgoing(sessionId: string, waMessageId: string): Promise<OutgoingMessage | undefined> {

@@ -16,6 +16,8 @@ const RATE_LIMIT_ACKS = new Set(['429', '463']);
  */
 export class AckWaiter {
   private readonly waiting = new Map<string, Waiter>();
+  /** Ids whose ack was an error, kept briefly (Baileys may report the same ack later as a status). */
+  private readonly refused = new Set<string>();
 
   /** Registered before the stanza is written, so a fast ack cannot be missed. */
   expect(id: string, timeoutMs: number): Promise<Date> {
@@ -35,8 +37,15 @@ export class AckWaiter {
     this.waiting.delete(id);
     clearTimeout(waiter.timer);
     if (!error) return waiter.resolve(new Date());
+    this.refused.add(id);
+    setTimeout(() => this.refused.delete(id), 60_000).unref();
     const code = RATE_LIMIT_ACKS.has(error) ? SendErrorCode.RateLimited : SendErrorCode.ErrorAck;
     waiter.reject(new SendError(code, `WhatsApp refused message ${id} (error ack ${error})`));
+  }
+
+  /** Waiting for this id's ack, or its ack was an error lately: Baileys' own ERROR status for it is the same fact. */
+  handles(id: string): boolean {
+    return this.waiting.has(id) || this.refused.has(id);
   }
 
   cancel(id: string): void {

@@ -102,6 +102,9 @@ class BaileysConnection extends EngineConnection {
     sock.ev.on('messages.update', (updates) => {
       for (const { key, update } of updates) {
         const status = key.fromMe ? toDeliveryStatus(update.status) : undefined;
+        // An error ack also surfaces here as status ERROR; the send that is waiting for that ack
+        // already fails (and is retried) through the AckWaiter, so it is not reported twice.
+        if (status === 'error' && key.id && this.acks.handles(key.id)) continue;
         if (status && key.id) this.report({ type: 'status', waMessageId: key.id, status, at: new Date() });
       }
     });
