@@ -27,8 +27,11 @@ describe('embedded mode (role all)', () => {
     const keyFile = path.join(dataDir, 'credentials.key');
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(Buffer.from(fs.readFileSync(keyFile, 'utf8').trim(), 'base64')).toHaveLength(32);
-    // The key is printed exactly once.
+    // The key is printed exactly once; request logs carry a request id and redact credentials.
     expect(gw.output().match(/wak_/g)).toHaveLength(1);
+    await fetch(`${url}/connections`, { headers: { authorization: `Bearer ${key}`, 'x-api-key': key!, 'x-request-id': 'trace-me-42' } });
+    const line = await waitFor(() => gw.output().split('\n').find((l) => l.includes('"trace-me-42"') && l.includes('"res"')), { what: 'the request log line' });
+    expect(JSON.parse(line)).toMatchObject({ req: { id: 'trace-me-42', headers: { authorization: '[redacted]', 'x-api-key': '[redacted]' } }, role: 'all', service: 'wa-gateway' });
 
     // A second process on the same DATA_DIR refuses to start instead of corrupting the database.
     const second = spawnTracked({ DATA_DIR: dataDir });
