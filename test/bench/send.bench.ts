@@ -1,25 +1,38 @@
 /**
- * bench:send — latency and throughput of accepting sends (`POST
- * /connections/:id/send`: validate, idempotency check, durable insert,
- * enqueue) at a fixed request rate, with each queue driver on PostgreSQL.
+ * bench:send — the two halves of sending, on PostgreSQL with each queue driver.
  *
- * Flags: --rate R (requests/s, default 1000) --seconds S (default 20)
+ * (1) Enqueue: latency and throughput of accepting sends (`POST
+ *     /connections/:id/send`: auth, validate, idempotent durable insert,
+ *     enqueue) at a fixed request rate. No consumer runs for the benchmark
+ *     connection. The load generator (autocannon) runs in its own process so
+ *     that both sides' CPU can be reported.
+ * (2) End to end: `--sessions` connections linked to the emulator (pacing
+ *     off), `--messages` each, from the first request to the last message
+ *     counted at the recipients; then the same number of bare Baileys sockets
+ *     linked to the same emulator, each sending as many messages one at a time
+ *     and waiting for the server ack (as the gateway's consumers do).
+ *
+ * Flags: --rate R (requests/s, default 1000) --seconds S (default 10)
  *        --connections C (HTTP connections, default 50) --driver db|bullmq|both (default both)
+ *        --sessions N (default 50) --messages M (per session, default 40)
+ *        --skip-e2e / --skip-enqueue, --log-level L (gateway's LOG_LEVEL in the enqueue run, default warn)
+ *        --cpu-prof DIR (CPU profile of the gateway during the enqueue run)
  *
- * The gateway runs as its own process from dist (so the load generator does
- * not share its event loop), on a temporary database (dropped at the end)
- * with the API rate limit raised. No consumer is started for the benchmark
- * connection: this measures the enqueue half only. The end-to-end half
- * (messages/s through sessions to the emulator) needs the session runtime to
- * start the send consumers and is reported as null until then.
+ * The gateway and the emulator run as child processes from dist, each on a
+ * temporary database (dropped at the end). Prints a table and, as the last
+ * line, `RESULT {...}`; the headline figures are the BullMQ run's when there is one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type SignalDataTypeMap, type WASocket } from '@whiskeysockets/baileys';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
+import pino from 'pino';
+import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
 
 /** The part of autocannon's result used here (the package ships no types). */
 interface LoadResult {
@@ -29,13 +42,14 @@ interface LoadResult {
   errors: number;
   timeouts: number;
 }
-const autocannon = createRequire(__filename)('autocannon') as (options: Record<string, unknown>) => Promise<LoadResult>;
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.DATABASE_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ADMIN_KEY = `bench-admin-${randomBytes(12).toString('hex')}`;
 const CREDENTIALS_KEY = randomBytes(32).toString('base64');
 const ROOT = path.resolve(__dirname, '../../..');
+const CLOCK_TICKS_PER_SECOND = 100;
+const silent = pino({ level: 'silent' });
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,23 +59,97 @@ const num = (name: string, fallback: number) => {
   const value = Number(flag(name, String(fallback)));
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
+const has = (name: string) => process.argv.includes(`--${name}`);
 
 const RATE = num('rate', 1000);
-const SECONDS = num('seconds', 20);
+const SECONDS = num('seconds', 10);
 const CONNECTIONS = num('connections', 50);
 const DRIVERS = (flag('driver', 'both') === 'both' ? ['db', 'bullmq'] : [flag('driver', 'both')]) as Array<'db' | 'bullmq'>;
+const SESSIONS = num('sessions', 50);
+const MESSAGES = num('messages', 40);
+const LOG_LEVEL = flag('log-level', 'warn');
+const CPU_PROF = flag('cpu-prof', '');
 
-interface DriverResult {
-  driver: string;
-  requests: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  non2xx: number;
-  errors: number;
-  stored: number;
+// ---------------------------------------------------------------- processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+/** CPU seconds (user + system) a child has used so far, from /proc. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+const children = new Set<ChildProcess>();
+
+async function stop(child: ChildProcess): Promise<void> {
+  children.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts the built gateway on a free port and waits for /health. */
+async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/gateway/src/main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode}) before listening:\n${output}`);
+    const healthy = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (healthy) return { child, url };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop(child);
+  throw new Error(`gateway did not answer /health within 60 s:\n${output}`);
+}
+
+async function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/emulator/src/main.js'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 15_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /control URL:\s+(http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
+  });
+  // libsignal logs session bookkeeping on stdout; keep draining it.
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return { child, url };
 }
 
 async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -83,77 +171,108 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
-
-/** Starts the built gateway on a free port and waits for /health (its logs stay at warn so request logging costs nothing). */
-async function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/gateway/src/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d));
-  child.stderr!.on('data', (d: Buffer) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode}) before listening:\n${output}`);
-    const healthy = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (healthy) return { child, url };
-    await new Promise((r) => setTimeout(r, 200));
+async function obliterateQueues(prefix: string, sessionIds: string[]): Promise<void> {
+  for (const id of sessionIds) {
+    const queue = new Queue(`message-send.${id}`, { connection: { url: REDIS_URL }, prefix });
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
   }
-  child.kill('SIGKILL');
-  throw new Error(`gateway did not answer /health within 60 s:\n${output}`);
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+const gatewayEnv = (driver: 'db' | 'bullmq', databaseUrl: string, prefix: string): Record<string, string> => ({
+  DATABASE_URL: databaseUrl,
+  ...(driver === 'bullmq' && { REDIS_URL, QUEUE_PREFIX: prefix }),
+  ADMIN_API_KEY: ADMIN_KEY,
+  CREDENTIALS_KEY,
+  RATE_LIMIT_MAX: '1000000',
+});
+
+// ---------------------------------------------------------------- (1) enqueue
+
+interface LoadJob {
+  url: string;
+  path: string;
+  adminKey: string;
+  connections: number;
+  rate: number;
+  seconds: number;
 }
 
-async function runDriver(driver: 'db' | 'bullmq'): Promise<DriverResult> {
+/** The load generator's process: autocannon at a fixed rate, each request with a new messageId. */
+async function runLoadChild(job: LoadJob): Promise<void> {
+  const autocannon = createRequire(__filename)('autocannon') as (options: Record<string, unknown>) => Promise<LoadResult>;
+  let counter = 0;
+  const body = (i: number) => JSON.stringify({ messageId: `bench-${randomUUID()}`, to: `5534${String(900000000 + (i % 1000))}`, type: 'text', body: `bench message ${i}` });
+  const request = {
+    method: 'POST' as const,
+    path: job.path,
+    headers: { authorization: `Bearer ${job.adminKey}`, 'content-type': 'application/json' },
+    setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(counter++) }),
+  };
+  // Warm-up (JIT, pools, prepared plans), not measured.
+  await autocannon({ url: job.url, connections: 10, amount: 1000, requests: [request] });
+  await new Promise<void>((resolve) => process.send!({ warm: true }, () => resolve()));
+  const cpu = process.cpuUsage();
+  const result = await autocannon({ url: job.url, connections: job.connections, overallRate: job.rate, duration: job.seconds, requests: [request] });
+  const used = process.cpuUsage(cpu);
+  process.send!({ result, cpuSeconds: (used.user + used.system) / 1e6 }, () => process.exit(0));
+}
+
+/** Runs the load generator in its own process; `onWarm` is called when the measured run starts. */
+function load(job: LoadJob, onWarm: () => void): Promise<{ result: LoadResult; cpuSeconds: number }> {
+  const child = fork(__filename, ['--load-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.send(job);
+  return new Promise((resolve, reject) => {
+    child.on('message', (message: { warm?: boolean; result?: LoadResult; cpuSeconds?: number }) => {
+      if (message.warm) onWarm();
+      else resolve(message as { result: LoadResult; cpuSeconds: number });
+    });
+    child.once('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
+  });
+}
+
+interface EnqueueResult {
+  driver: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  stored: number;
+  gatewayCpu: number;
+  loadCpu: number;
+}
+
+async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
   const database = await createDatabase();
+  const prefix = `bench-send-${randomBytes(3).toString('hex')}`;
   let child: ChildProcess | undefined;
   let sessionId = '';
   try {
-    const gateway = await startGateway({
-      DATABASE_URL: database.url,
-      ...(driver === 'bullmq' && { REDIS_URL }),
-      ADMIN_API_KEY: ADMIN_KEY,
-      CREDENTIALS_KEY,
-      RATE_LIMIT_MAX: '1000000',
-      SEND_PACING_MESSAGES_PER_MINUTE: '0',
-    });
+    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=gateway-${driver}-${Date.now()}.cpuprofile`] : [];
+    const gateway = await startGateway({ ...gatewayEnv(driver, database.url, prefix), LOG_LEVEL }, nodeArgs);
     child = gateway.child;
     const db = new Client({ connectionString: database.url });
     await db.connect();
     // A connection nobody runs a socket for: sends are stored and queued, never consumed.
     sessionId = (await db.query(`INSERT INTO sessions (label, status, desired_state) VALUES ('bench', 'connected', 'stopped') RETURNING id`)).rows[0].id;
 
-    const body = (i: number) => JSON.stringify({ messageId: `bench-${i}`, to: `5534${String(900000000 + (i % 1000))}`, type: 'text', body: `bench message ${i}` });
-    // Warm-up (JIT, pools, prepared plans), not measured.
-    let counter = 0;
-    const request = {
-      method: 'POST' as const,
-      path: `/connections/${sessionId}/send`,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(counter++) }),
-    };
-    await autocannon({ url: gateway.url, connections: 10, amount: 500, requests: [request] });
-
-    const result = await autocannon({ url: gateway.url, connections: CONNECTIONS, overallRate: RATE, duration: SECONDS, requests: [request] });
+    const gatewayPid = child.pid;
+    let cpuBefore = 0;
+    let started = 0;
+    const { result, cpuSeconds } = await load({ url: gateway.url, path: `/connections/${sessionId}/send`, adminKey: ADMIN_KEY, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
+      cpuBefore = cpuSecondsOf(gatewayPid);
+      started = Date.now();
+    });
+    const gatewayCpu = cpuSecondsOf(child.pid) - cpuBefore;
+    const wall = (Date.now() - started) / 1000;
     const stored = Number((await db.query(`SELECT count(*) FROM messages WHERE session_id = $1`, [sessionId])).rows[0].count);
     await db.end();
     return {
@@ -167,50 +286,342 @@ async function runDriver(driver: 'db' | 'bullmq'): Promise<DriverResult> {
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
       stored,
+      gatewayCpu: round((gatewayCpu / wall) * 100, 0),
+      loadCpu: round((cpuSeconds / SECONDS) * 100, 0),
     };
   } finally {
     if (child) await stop(child);
-    if (driver === 'bullmq' && sessionId) {
-      // The queue is unique to this run's connection; the gateway uses the default prefix.
-      const queue = new Queue(`message-send.${sessionId}`, { connection: { url: REDIS_URL }, prefix: 'wagw' });
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-    }
+    if (driver === 'bullmq' && sessionId) await obliterateQueues(prefix, [sessionId]);
     await database.drop();
   }
 }
 
-async function main(): Promise<void> {
-  const results: DriverResult[] = [];
-  for (const driver of DRIVERS) {
-    process.stdout.write(`running ${driver}: ${RATE} req/s for ${SECONDS} s over ${CONNECTIONS} connections...\n`);
-    results.push(await runDriver(driver));
+// ---------------------------------------------------------------- (2) end to end
+
+const NO_PACING = { pacing: { messagesPerMinute: 0, minGapPerRecipientMs: 0 } };
+
+async function http<T>(url: string, init: { method?: string; body?: unknown; key?: string } = {}): Promise<T> {
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { ...(init.body !== undefined && { 'content-type': 'application/json' }), ...(init.key && { authorization: `Bearer ${init.key}` }) },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+async function until<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  const rows = [
-    ['driver', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored'],
-    ...results.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored].map(String)),
-  ];
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function inLanes<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  }));
+}
+
+/** Messages received by these phones so far, in one request to the emulator. */
+async function receivedBy(emulatorUrl: string, phones: Set<string>): Promise<number> {
+  const { items } = await http<{ items: Array<{ phoneNumber: string; received: number }> }>(`${emulatorUrl}/v1/phones`);
+  return items.filter((p) => phones.has(p.phoneNumber)).reduce((sum, p) => sum + p.received, 0);
+}
+
+async function createPhones(emulatorUrl: string, count: number): Promise<string[]> {
+  const base = 100_000_000 + Math.floor(Math.random() * 800_000_000);
+  const numbers = Array.from({ length: count }, (_, i) => `5511${base + i}`);
+  await inLanes(numbers, 8, async (phoneNumber) => {
+    await http(`${emulatorUrl}/v1/phones`, { method: 'POST', body: { phoneNumber } });
+  });
+  return numbers;
+}
+
+interface Delivery {
+  messages: number;
+  seconds: number;
+  msgsPerSec: number;
+  cpu: Record<string, number>;
+}
+
+/** Gateway sessions: link each to its phone, then send `MESSAGES` each through the API and count them at the recipients. */
+async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: ChildProcess; url: string }): Promise<Delivery> {
+  const database = await createDatabase();
+  const prefix = `bench-send-${randomBytes(3).toString('hex')}`;
+  let child: ChildProcess | undefined;
+  const sessionIds: string[] = [];
+  try {
+    const gateway = await startGateway({
+      ...gatewayEnv(driver, database.url, prefix),
+      WA_SANDBOX_URL: emulator.url,
+      SESSION_RECONCILE_INTERVAL_MS: '200',
+      SESSION_COMMAND_POLL_MS: '50',
+      SESSION_RESTORE_JITTER_MS: '20',
+    });
+    child = gateway.child;
+    const own = await createPhones(emulator.url, SESSIONS);
+    const recipients = await createPhones(emulator.url, SESSIONS);
+    const api = (p: string, init: { method?: string; body?: unknown } = {}) => http<any>(`${gateway.url}${p}`, { ...init, key: ADMIN_KEY });
+    await inLanes(own, 8, async (phoneNumber) => {
+      const { sessionId } = await api('/connections', { method: 'POST', body: { label: `bench ${phoneNumber}`, config: NO_PACING } });
+      sessionIds.push(sessionId);
+      const { qr } = await until(async () => {
+        const c = await api(`/connections/${sessionId}`);
+        return c.status === 'qr' ? api(`/connections/${sessionId}/qr`) : undefined;
+      }, `a QR for ${sessionId}`);
+      await http(`${emulator.url}/v1/phones/${phoneNumber}/link`, { method: 'POST', body: { qr } });
+      await until(async () => (await api(`/connections/${sessionId}`)).status === 'connected' || undefined, `${sessionId} connected`);
+    });
+    // Sessions are paired with recipients by index, as in the bare run.
+    const ordered = own.map((_, i) => sessionIds[i]);
+    const recipientSet = new Set(recipients);
+    const before = await receivedBy(emulator.url, recipientSet);
+    const total = SESSIONS * MESSAGES;
+    const cpu = { gateway: cpuSecondsOf(child.pid), emulator: cpuSecondsOf(emulator.child.pid), bench: process.cpuUsage() };
+    const started = Date.now();
+    const sends = ordered.flatMap((sessionId, s) =>
+      Array.from({ length: MESSAGES }, (_, m) => ({ sessionId, body: { messageId: randomUUID(), to: recipients[s], type: 'text', body: `e2e ${s}/${m}` } })),
+    );
+    // Interleaved so every session has work from the start.
+    sends.sort((a, b) => Number(a.body.body.split('/')[1]) - Number(b.body.body.split('/')[1]));
+    const accepting = inLanes(sends, CONNECTIONS, async ({ sessionId, body }) => {
+      await api(`/connections/${sessionId}/send`, { method: 'POST', body });
+    });
+    let acceptError: unknown;
+    accepting.catch((error) => (acceptError = error));
+    await until(async () => {
+      if (acceptError) throw acceptError;
+      return (await receivedBy(emulator.url, recipientSet)) - before >= total || undefined;
+    }, `${total} messages at the recipients`, 180_000, 100);
+    const seconds = (Date.now() - started) / 1000;
+    await accepting;
+    const bench = process.cpuUsage(cpu.bench);
+    return {
+      messages: total,
+      seconds,
+      msgsPerSec: round(total / seconds, 0),
+      cpu: {
+        gateway: round(cpuSecondsOf(child.pid) - cpu.gateway, 1),
+        emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1),
+        bench: round((bench.user + bench.system) / 1e6, 1),
+      },
+    };
+  } finally {
+    if (child) await stop(child);
+    if (driver === 'bullmq') await obliterateQueues(prefix, sessionIds);
+    await database.drop();
+  }
+}
+
+function memoryKeyStore() {
+  const data = new Map<string, unknown>();
+  return {
+    get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const id of ids) {
+        const v = data.get(`${type}:${id}`);
+        if (v !== undefined) out[id] = v as SignalDataTypeMap[T];
+      }
+      return out;
+    },
+    set: async (values: Record<string, Record<string, unknown> | undefined>) => {
+      for (const [type, entries] of Object.entries(values)) {
+        for (const [id, v] of Object.entries(entries ?? {})) {
+          if (v === null || v === undefined) data.delete(`${type}:${id}`);
+          else data.set(`${type}:${id}`, v);
+        }
+      }
+    },
+  };
+}
+
+/** A bare Baileys socket linked to `phoneNumber`, open (after the 515 restart), with its server acks observable. */
+function bareSocket(wsUrl: string, controlUrl: string, phoneNumber: string): Promise<{ sock: WASocket; acked: Map<string, () => void> }> {
+  const creds = initAuthCreds();
+  const keys = makeCacheableSignalKeyStore(memoryKeyStore() as never, silent);
+  const acked = new Map<string, () => void>();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 60 s`)), 60_000);
+    const connect = () => {
+      const sock = makeWASocket({ waWebSocketUrl: wsUrl, auth: { creds, keys }, logger: silent, markOnlineOnConnect: false, getMessage: async () => undefined });
+      sock.ev.on('creds.update', (update) => Object.assign(creds, update));
+      sock.ws.on('CB:ack,class:message', (node: { attrs: Record<string, string> }) => acked.get(node.attrs.id)?.());
+      sock.ev.on('connection.update', (update) => {
+        if (update.qr) http(`${controlUrl}/v1/phones/${phoneNumber}/link`, { method: 'POST', body: { qr: update.qr } }).catch(reject);
+        if (update.connection === 'open') {
+          clearTimeout(timer);
+          resolve({ sock, acked });
+        }
+        if (update.connection === 'close') {
+          const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+          if (code === 515) connect();
+          else if (code !== undefined) {
+            clearTimeout(timer);
+            reject(new Error(`${phoneNumber}: closed with ${code}`));
+          }
+        }
+      });
+    };
+    connect();
+  });
+}
+
+/** The same shape of work on bare Baileys in this process: one socket per phone, each sending its messages one at a time, waiting for each server ack. */
+async function bareEndToEnd(emulator: { child: ChildProcess; url: string }): Promise<Delivery> {
+  const { waWebSocketUrl } = await connectToSandbox({ sandboxUrl: emulator.url, timeoutMs: 10_000 });
+  const own = await createPhones(emulator.url, SESSIONS);
+  const recipients = await createPhones(emulator.url, SESSIONS);
+  const sockets: WASocket[] = [];
+  try {
+    const linked = new Array<{ sock: WASocket; acked: Map<string, () => void> }>(SESSIONS);
+    await inLanes(own, 8, async (phoneNumber, i) => {
+      linked[i] = await bareSocket(waWebSocketUrl, emulator.url, phoneNumber);
+      sockets.push(linked[i].sock);
+    });
+    const recipientSet = new Set(recipients);
+    const before = await receivedBy(emulator.url, recipientSet);
+    const total = SESSIONS * MESSAGES;
+    const cpu = { emulator: cpuSecondsOf(emulator.child.pid), bench: process.cpuUsage() };
+    const started = Date.now();
+    await Promise.all(
+      linked.map(async ({ sock, acked }, s) => {
+        const jid = `${recipients[s]}@s.whatsapp.net`;
+        for (let m = 0; m < MESSAGES; m++) {
+          const id = randomBytes(8).toString('hex').toUpperCase();
+          const ack = new Promise<void>((resolve) => acked.set(id, resolve));
+          await sock.sendMessage(jid, { text: `bare ${s}/${m}` }, { messageId: id });
+          await ack;
+          acked.delete(id);
+        }
+      }),
+    );
+    await until(async () => (await receivedBy(emulator.url, recipientSet)) - before >= total || undefined, `${total} bare messages at the recipients`, 180_000, 100);
+    const seconds = (Date.now() - started) / 1000;
+    const bench = process.cpuUsage(cpu.bench);
+    return {
+      messages: total,
+      seconds,
+      msgsPerSec: round(total / seconds, 0),
+      cpu: { emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1), bench: round((bench.user + bench.system) / 1e6, 1) },
+    };
+  } finally {
+    for (const sock of sockets) {
+      try {
+        sock.end(undefined);
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function table(rows: Array<Array<string | number>>): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-  for (const row of rows) process.stdout.write(`${row.map((cell, i) => String(cell).padStart(widths[i])).join('  ')}\n`);
-  process.stdout.write('e2e through sessions to the emulator: not measured (the session runtime does not start send consumers yet)\n');
-  // The target is on PostgreSQL + Redis: report the BullMQ run when there is one.
-  const headline = results.find((r) => r.driver === 'bullmq') ?? results[0];
+  return rows.map((row) => row.map((cell, i) => String(cell).padStart(widths[i])).join('  ')).join('\n');
+}
+
+/** libsignal prints session bookkeeping with console.*; keep the bench's output readable. */
+function muteLibsignal(): void {
+  const noisy = /^(Closing session|Closing open session|Opening session|Removing old closed session|Session already|Decrypted message with closed session|Migrating session)/;
+  for (const level of ['info', 'warn', 'log', 'error'] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && noisy.test(args[0])) return;
+      original(...args);
+    };
+  }
+}
+
+async function main(): Promise<void> {
+  muteLibsignal();
+  const enqueue: EnqueueResult[] = [];
+  if (!has('skip-enqueue')) {
+    for (const driver of DRIVERS) {
+      process.stdout.write(`enqueue, ${driver}: ${RATE} req/s for ${SECONDS} s over ${CONNECTIONS} connections (gateway LOG_LEVEL=${LOG_LEVEL})...\n`);
+      enqueue.push(await runEnqueue(driver));
+    }
+    process.stdout.write(
+      `${table([
+        ['driver', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', 'gateway cpu %', 'load gen cpu %'],
+        ...enqueue.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored, r.gatewayCpu, r.loadCpu]),
+      ])}\n`,
+    );
+  }
+
+  const e2e: Array<{ driver: string; delivery: Delivery }> = [];
+  let bare: Delivery | undefined;
+  if (!has('skip-e2e')) {
+    const emulator = await startEmulator();
+    try {
+      await connectToSandbox({ sandboxUrl: emulator.url, timeoutMs: 10_000 });
+      for (const driver of DRIVERS) {
+        process.stdout.write(`end to end, ${driver}: ${SESSIONS} sessions x ${MESSAGES} messages, pacing off...\n`);
+        e2e.push({ driver, delivery: await gatewayEndToEnd(driver, emulator) });
+      }
+      process.stdout.write(`bare Baileys: ${SESSIONS} sockets x ${MESSAGES} messages...\n`);
+      bare = await bareEndToEnd(emulator);
+    } finally {
+      await stop(emulator.child);
+    }
+    process.stdout.write(
+      `${table([
+        ['run', 'messages', 'seconds', 'msgs/s', 'gateway cpu s', 'emulator cpu s', 'bench cpu s'],
+        ...e2e.map(({ driver, delivery: d }) => [`gateway ${driver}`, d.messages, round(d.seconds, 1), d.msgsPerSec, d.cpu.gateway, d.cpu.emulator, d.cpu.bench]),
+        ...(bare ? [['bare Baileys', bare.messages, round(bare.seconds, 1), bare.msgsPerSec, '-', bare.cpu.emulator, bare.cpu.bench]] : []),
+      ])}\n`,
+    );
+  }
+
+  // The target is on PostgreSQL + Redis: report the BullMQ runs when there are some.
+  const headline = enqueue.find((r) => r.driver === 'bullmq') ?? enqueue[0];
+  const e2eHeadline = (e2e.find((r) => r.driver === 'bullmq') ?? e2e[0])?.delivery;
   const summary = {
     enqueueRps: headline?.rps ?? null,
     enqueueP50Ms: headline?.p50 ?? null,
     enqueueP99Ms: headline?.p99 ?? null,
-    e2eMsgsPerSec: null,
-    bareMsgsPerSec: null,
-    ratio: null,
-    driver: headline?.driver ?? null,
+    e2eMsgsPerSec: e2eHeadline?.msgsPerSec ?? null,
+    bareMsgsPerSec: bare?.msgsPerSec ?? null,
+    ratio: e2eHeadline && bare ? round(e2eHeadline.msgsPerSec / bare.msgsPerSec, 2) : null,
+    driver: headline?.driver ?? e2e[0]?.driver ?? null,
     rate: RATE,
     seconds: SECONDS,
-    drivers: Object.fromEntries(results.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, non2xx: r.non2xx, stored: r.stored }])),
+    sessions: SESSIONS,
+    messages: MESSAGES,
+    enqueue: Object.fromEntries(enqueue.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, non2xx: r.non2xx, stored: r.stored, gatewayCpuPct: r.gatewayCpu, loadCpuPct: r.loadCpu }])),
+    e2e: Object.fromEntries(e2e.map((r) => [r.driver, r.delivery.msgsPerSec])),
   };
   process.stdout.write(`RESULT ${JSON.stringify(summary)}\n`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (process.argv.includes('--load-child')) {
+  process.once('message', (job) => {
+    runLoadChild(job as LoadJob).catch((error) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    });
+  });
+} else {
+  main().then(
+    // Baileys leaves timers behind (pre-key upload race); every child is stopped, so the bench ends here.
+    () => process.exit(0),
+    async (error) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      for (const child of [...children]) await stop(child);
+      process.exit(1);
+    },
+  );
+}

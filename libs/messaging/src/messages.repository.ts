@@ -169,6 +169,39 @@ export class MessagesRepository {
   }
 
   /**
+   * `insertOutgoing` for many sends in one statement (the accept path's group
+   * commit): the same conditions row by row, the unique constraint still
+   * settling duplicates, including two of them in one batch. Returns the rows
+   * stored, keyed by id; an absent id was not stored.
+   */
+  async insertOutgoingMany(items: ReadonlyArray<NewOutgoing>, at = new Date()): Promise<Map<string, MessageRecord>> {
+    if (items.length === 0) return new Map();
+    const batch = items.map((m) => ({
+      id: m.id,
+      session_id: m.sessionId,
+      message_id: m.messageId,
+      to: m.to,
+      type: m.type,
+      payload: m.payload,
+      payload_hash: m.payloadHash,
+      wa_message_id: m.waMessageId,
+      scheduled_at: m.scheduledAt ? m.scheduledAt.toISOString() : null,
+    }));
+    const rows = await this.many(
+      `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
+       SELECT x.id, x.id::text, s.id, x.message_id, 'out', x."to", x."to", x.type, x.payload, x.payload_hash, 'queued', $2::jsonb, x.wa_message_id, x.scheduled_at, $3::timestamptz, $3::timestamptz
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, ord)
+       CROSS JOIN LATERAL jsonb_to_record(e.item) AS x(id uuid, session_id uuid, message_id text, "to" text, type text, payload jsonb, payload_hash text, wa_message_id text, scheduled_at timestamptz)
+       JOIN sessions s ON s.id = x.session_id AND s.deleted_at IS NULL AND s.status <> 'logged_out'
+       ORDER BY e.ord
+       ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [JSON.stringify(batch), stamp('queued', at), at],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /**
    * Stores an incoming message once per (session, WhatsApp id): a second
    * report (notify, then append after a reconnect) inserts nothing. Our own
    * sends echoed back by WhatsApp are not incoming messages.

@@ -11,6 +11,7 @@ import { SendJobs } from './send-jobs';
 import { SendReconciler } from './send-reconciler';
 import { SendConsumerFollower } from './send-consumer-follower';
 import { SendService } from './send.service';
+import { SendWriter } from './send-writer';
 import { SessionGatewayRef } from './session-gateway-ref';
 import { StoredMessageEventSink } from './stored-message-event-sink';
 
@@ -25,7 +26,7 @@ import { StoredMessageEventSink } from './stored-message-event-sink';
 export class MessagingModule {
   static forRole({ api = false, worker = false }: { api?: boolean; worker?: boolean }): DynamicModule {
     const common: Provider[] = [MessagesRepository, SendJobs, MessageEvents];
-    const apiProviders: Provider[] = api ? [SendService, MessagingApiService] : [];
+    const apiProviders: Provider[] = api ? [SendService, SendWriter, MessagingApiService] : [];
     const workerProviders: Provider[] = worker
       ? [SessionGatewayRef, MessagingWorker, SendReconciler, StoredMessageEventSink, { provide: MessageEventSink, useExisting: StoredMessageEventSink },
           SendConsumerFollower,

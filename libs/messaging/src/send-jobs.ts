@@ -40,6 +40,28 @@ export class SendJobs {
     return this.queue.enqueue<SendJobPayload>(sendQueueName(message.sessionId), SEND_JOB, { id: message.id, sessionId: message.sessionId }, { jobId, delayMs, retry: this.retry() });
   }
 
+  /** Enqueues many messages with as few round trips as the queue allows (one `enqueueMany` per connection's queue). */
+  async enqueueMany(messages: ReadonlyArray<MessageRecord>): Promise<void> {
+    const byQueue = new Map<string, MessageRecord[]>();
+    for (const m of messages) {
+      const queue = sendQueueName(m.sessionId);
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), m]);
+    }
+    const retry = this.retry();
+    await Promise.all(
+      [...byQueue].map(([queue, batch]) =>
+        this.queue.enqueueMany<SendJobPayload>(
+          queue,
+          batch.map((m) => ({
+            name: SEND_JOB,
+            payload: { id: m.id, sessionId: m.sessionId },
+            options: { jobId: m.jobId ?? m.id, delayMs: m.scheduledAt ? Math.max(0, m.scheduledAt.getTime() - Date.now()) : 0, retry },
+          })),
+        ),
+      ),
+    );
+  }
+
   /** The dead job goes back with fresh attempts; when it is gone (discarded, Redis flushed, completed) a new job of this round is enqueued. */
   async replay(message: MessageRecord): Promise<void> {
     const queue = sendQueueName(message.sessionId);

@@ -7,6 +7,7 @@ import { MessagingException } from './messaging.exception';
 import { MessagesRepository, type MessageRecord } from './messages.repository';
 import { normaliseSend } from './outgoing-payload';
 import { SendJobs } from './send-jobs';
+import { SendWriter } from './send-writer';
 import type { SendAcceptedView, SendMessageDto } from './send.dto';
 import { deriveWaMessageId } from './wa-message-id';
 
@@ -23,9 +24,10 @@ const WAIT_POLL_MS = 200;
 /**
  * Accepting a send: validate -> idempotency key -> connection state -> store
  * -> enqueue. The accepting path is one conditional INSERT (connection usable,
- * key new); only when it stores nothing are the key (first) and the state
- * looked at, so a replay on a connection that logged out since still answers
- * as a replay. The row is stored before anything is answered, and the unique
+ * key new) and the enqueue, both shared with concurrent sends (`SendWriter`);
+ * only when it stores nothing are the key (first) and the state looked at, so
+ * a replay on a connection that logged out since still answers as a replay.
+ * The row and its job are stored before anything is answered, and the unique
  * (connection, messageId) constraint decides between concurrent duplicates.
  */
 @Injectable()
@@ -33,6 +35,7 @@ export class SendService {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly jobs: SendJobs,
+    private readonly writer: SendWriter,
     private readonly config: AppConfig,
     private readonly bus: EventBus,
   ) {}
@@ -41,7 +44,7 @@ export class SendService {
     const stored = normaliseSend(dto, { mediaMaxBytes: this.config.messaging.mediaMaxBytes });
     const hash = payloadHash(stored);
 
-    const inserted = await this.messages.insertOutgoing({
+    const inserted = await this.writer.store({
       id: randomUUID(),
       sessionId,
       messageId: dto.messageId,
@@ -60,7 +63,6 @@ export class SendService {
       if (session?.status === 'logged_out') throw MessagingException.sessionLoggedOut(sessionId);
       throw MessagingException.sessionNotFound(sessionId);
     }
-    await this.jobs.enqueue(inserted);
     if (!options.waitForSent) return { httpStatus: 202, replayed: false, body: accepted(inserted) };
     const settled = await this.waitForOutcome(inserted);
     return { httpStatus: PENDING.has(settled.status) ? 202 : 200, replayed: false, body: accepted(settled) };

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { GroupCommit, ItemFailure } from './group-commit';
+import { MessagesRepository, type MessageRecord, type NewOutgoing } from './messages.repository';
+import { SendJobs } from './send-jobs';
+
+/** Sends accepted at the same time share one write; beyond this a batch waits for the next. */
+const MAX_BATCH = 200;
+/** Batches written at once: a second one starts while the first waits on the database or the queue. */
+const MAX_IN_FLIGHT = 4;
+
+/**
+ * The durable half of accepting a send: the message row, then its job. Sends
+ * accepted concurrently are written together (one INSERT for their rows, one
+ * `enqueueMany` per connection for their jobs); each caller still resumes only
+ * once its own row and job are stored. A batch the database refuses as a
+ * whole (one bad row) is retried row by row, so one request's failure is never
+ * another's.
+ */
+@Injectable()
+export class SendWriter {
+  private readonly batches = new GroupCommit<NewOutgoing, MessageRecord | undefined>((items) => this.writeBatch(items), { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT });
+
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly jobs: SendJobs,
+  ) {}
+
+  /** Stores and enqueues the send; undefined when nothing was stored (the key exists, or the connection cannot take sends). */
+  store(send: NewOutgoing): Promise<MessageRecord | undefined> {
+    return this.batches.add(send);
+  }
+
+  private async writeBatch(items: NewOutgoing[]): Promise<Array<MessageRecord | undefined | ItemFailure>> {
+    if (items.length === 1) return [await this.writeOne(items[0])];
+    let stored: Map<string, MessageRecord>;
+    try {
+      stored = await this.messages.insertOutgoingMany(items);
+    } catch {
+      return Promise.all(items.map((item) => this.writeOne(item).catch((error: unknown) => new ItemFailure(error))));
+    }
+    const records = items.map((item) => stored.get(item.id));
+    const created = records.filter((r): r is MessageRecord => r !== undefined);
+    if (created.length > 0) await this.jobs.enqueueMany(created);
+    return records;
+  }
+
+  private async writeOne(item: NewOutgoing): Promise<MessageRecord | undefined> {
+    const record = await this.messages.insertOutgoing(item);
+    if (record) await this.jobs.enqueue(record);
+    return record;
+  }
+}
