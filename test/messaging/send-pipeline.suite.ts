@@ -212,7 +212,7 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
       expect(read.status).toBe('read');
       expect(read.statusTimes).toMatchObject({ delivered: '2030-01-01T00:00:02.000Z', read: '2030-01-01T00:00:02.000Z' });
       expect(read.statusHistory.map((s: { status: string }) => s.status)).toEqual(['queued', 'sending', 'sent', 'delivered', 'read']);
-      expect(h.events.filter((e) => e.id.startsWith(`${session}:${messageId}:`)).map((e) => e.id)).toEqual([`${session}:${messageId}:sent`, `${session}:${messageId}:read`]);
+      expect(h.events.filter((e) => e.id.startsWith(`${session}:${messageId}:`)).map((e) => e.id)).toEqual([`${session}:${messageId}:sent`, `${session}:${messageId}:delivered`, `${session}:${messageId}:read`]);
 
       // A receipt that overtakes the ack: the status stays ahead and `sent` is recorded too.
       const early = uid();

@@ -19,7 +19,8 @@ describe('lease keeper without answers from the database', () => {
     });
     expect(lost.reason).toBe('deadline');
     // Not before the deadline, and not long after it although no renewal ever answered.
-    expect(lost.at).toBeGreaterThanOrEqual(lease.localDeadline - 1);
+    // Timers may fire a few ms early against performance.now().
+    expect(lost.at).toBeGreaterThanOrEqual(lease.localDeadline - 10);
     expect(lost.at - lease.localDeadline).toBeLessThan(250);
   });
 });

@@ -46,7 +46,11 @@ export class StoredMessageEventSink extends MessageEventSink {
     if (!advanced) return;
     // WhatsApp may report only the furthest status (a read without its delivery): every status the
     // message reached gets its event. Event ids are per status, so one already published is not delivered twice.
-    for (const reached of impliedDeliveryStatuses(status)) await this.events.status(advanced, reached);
+    const receiptTime = at.toISOString();
+    for (const reached of impliedDeliveryStatuses(status)) {
+      // An earlier status this receipt filled in carries the receipt's time; one reached before keeps its own and was published then.
+      if (reached === status || advanced.statusTimes[reached] === receiptTime) await this.events.status(advanced, reached);
+    }
   }
 
   async findOutgoing(sessionId: string, waMessageId: string): Promise<OutgoingMessage | undefined> {
