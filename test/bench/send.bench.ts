@@ -352,6 +352,27 @@ interface Delivery {
   seconds: number;
   msgsPerSec: number;
   cpu: Record<string, number>;
+  /** Where a gateway send's time goes, averaged (ms): queued -> sending, sending -> server ack, ack -> the session's next send. */
+  phases?: { queuedToSending: number; sendingToSent: number; sentToNextSending: number };
+}
+
+/** Averages of the status times the gateway recorded, to see which phase of a send costs. */
+async function phasesOf(databaseUrl: string): Promise<Delivery['phases']> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query(`
+      WITH t AS (
+        SELECT session_id, (status_times->>'queued')::timestamptz AS queued, (status_times->>'sending')::timestamptz AS sending,
+               (status_times->>'sent')::timestamptz AS sent
+        FROM messages WHERE direction = 'out'),
+      n AS (SELECT *, lead(sending) OVER (PARTITION BY session_id ORDER BY sending) AS next_sending FROM t)
+      SELECT avg(extract(epoch FROM sending - queued)) * 1000 AS a, avg(extract(epoch FROM sent - sending)) * 1000 AS b,
+             avg(extract(epoch FROM next_sending - sent)) * 1000 AS c FROM n`);
+    return { queuedToSending: round(Number(rows[0].a), 1), sendingToSent: round(Number(rows[0].b), 1), sentToNextSending: round(Number(rows[0].c), 1) };
+  } finally {
+    await db.end();
+  }
 }
 
 /** Gateway sessions: link each to its phone, then send `MESSAGES` each through the API and count them at the recipients. */
@@ -361,13 +382,11 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
   let child: ChildProcess | undefined;
   const sessionIds: string[] = [];
   try {
-    const gateway = await startGateway({
-      ...gatewayEnv(driver, database.url, prefix),
-      WA_SANDBOX_URL: emulator.url,
-      SESSION_RECONCILE_INTERVAL_MS: '200',
-      SESSION_COMMAND_POLL_MS: '50',
-      SESSION_RESTORE_JITTER_MS: '20',
-    });
+    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=gateway-e2e-${driver}-${Date.now()}.cpuprofile`] : [];
+    const gateway = await startGateway(
+      { ...gatewayEnv(driver, database.url, prefix), WA_SANDBOX_URL: emulator.url, SESSION_RECONCILE_INTERVAL_MS: '200', SESSION_COMMAND_POLL_MS: '50', SESSION_RESTORE_JITTER_MS: '20' },
+      nodeArgs,
+    );
     child = gateway.child;
     const own = await createPhones(emulator.url, SESSIONS);
     const recipients = await createPhones(emulator.url, SESSIONS);
@@ -406,10 +425,12 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
     const seconds = (Date.now() - started) / 1000;
     await accepting;
     const bench = process.cpuUsage(cpu.bench);
+    const phases = await phasesOf(database.url);
     return {
       messages: total,
       seconds,
       msgsPerSec: round(total / seconds, 0),
+      phases,
       cpu: {
         gateway: round(cpuSecondsOf(child.pid) - cpu.gateway, 1),
         emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1),
@@ -584,6 +605,10 @@ async function main(): Promise<void> {
         ...(bare ? [['bare Baileys', bare.messages, round(bare.seconds, 1), bare.msgsPerSec, '-', bare.cpu.emulator, bare.cpu.bench]] : []),
       ])}\n`,
     );
+    for (const { driver, delivery } of e2e) {
+      const p = delivery.phases;
+      if (p) process.stdout.write(`gateway ${driver}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, ack->next sending ${p.sentToNextSending}\n`);
+    }
   }
 
   // The target is on PostgreSQL + Redis: report the BullMQ runs when there are some.

@@ -218,12 +218,24 @@ export class MessagesRepository {
   }
 
   /** Starts an attempt; undefined when the message is no longer waiting to be sent (already sent, failed, gone). */
-  markSending(id: string, at = new Date()): Promise<MessageRecord | undefined> {
-    return this.one(
-      `UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || $2::jsonb, updated_at = $3
-       WHERE id = $1 AND status IN ('queued', 'retrying', 'sending') RETURNING ${COLUMNS}`,
-      [id, stamp('sending', at), at],
+  async markSending(id: string, at = new Date()): Promise<MessageRecord | undefined> {
+    return (await this.startSending(id, at))?.message;
+  }
+
+  /**
+   * `markSending` that also reads the connection's current config (for
+   * pacing) in the same statement: one round trip before the send instead of three.
+   */
+  async startSending(id: string, at = new Date()): Promise<{ message: MessageRecord; sessionConfig: Record<string, unknown> | undefined } | undefined> {
+    const rows = returned(
+      await this.dataSource.query(
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || $2::jsonb, updated_at = $3
+         WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')
+         RETURNING ${COLUMNS}, (SELECT s.config FROM sessions s WHERE s.id = messages.session_id AND s.deleted_at IS NULL) AS session_config`,
+        [id, stamp('sending', at), at],
+      ),
     );
+    return rows[0] ? { message: toRecord(rows[0]), sessionConfig: asJson<Record<string, unknown> | null>(rows[0].session_config) ?? undefined } : undefined;
   }
 
   /** The server ack. A receipt may have arrived first: the status then stays ahead, only the `sent` time is added. */

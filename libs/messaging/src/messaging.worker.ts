@@ -16,8 +16,6 @@ import { deriveWaMessageId } from './wa-message-id';
 /** A send that neither acks nor fails within this time is a failed attempt (the same WhatsApp id makes the retry safe). */
 const SEND_CALL_TIMEOUT_MS = 120_000;
 
-const WAITING = new Set(['queued', 'retrying', 'sending']);
-
 /**
  * The `MessageSend` job handler and the per-session consumers. The session
  * runner calls `startSession` when this process gains a session and
@@ -73,24 +71,22 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
   }
 
   async handle(job: JobContext<SendJobPayload>): Promise<void> {
-    const message = await this.messages.findById(job.payload.id);
-    // Sent, failed or gone since the job was made: nothing to do (handlers run at least once).
-    if (!message || !WAITING.has(message.status)) return;
-    const sending = await this.messages.markSending(message.id);
-    if (!sending) return;
+    // Only a message still waiting to be sent starts an attempt: one sent, failed or gone since the job was made is left alone (handlers run at least once).
+    const started = await this.messages.startSending(job.payload.id);
+    if (!started) return;
     try {
-      await this.send(sending);
+      await this.send(started.message, started.sessionConfig);
     } catch (error) {
-      await this.failAttempt(sending, job, error);
+      await this.failAttempt(started.message, job, error);
     }
   }
 
-  private async send(message: MessageRecord): Promise<void> {
+  private async send(message: MessageRecord, sessionConfig: Record<string, unknown> | undefined): Promise<void> {
     const gateway = this.gateway.current;
     if (!(await gateway.waitUntilConnected(message.sessionId, this.config.messaging.sendConnectWaitMs))) {
       throw new SendError(SendErrorCode.SessionNotConnected, `session ${message.sessionId} did not connect within ${this.config.messaging.sendConnectWaitMs} ms`);
     }
-    const pacing = await this.pace(message);
+    const pacing = await this.pace(message, sessionConfig);
     // Deterministic: every attempt and every replay is the same WhatsApp message.
     const waMessageId = message.waMessageId ?? deriveWaMessageId(message.sessionId, message.messageId);
     const outgoing = await toOutgoingMessage(message, this.messages);
@@ -103,9 +99,9 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     if (sent) await this.events.status(sent, 'sent');
   }
 
-  private async pace(message: MessageRecord): Promise<Pacing> {
-    const session = await this.messages.sessionState(message.sessionId);
-    const pacing = pacingOf(session?.config, { messagesPerMinute: this.config.messaging.pacingMessagesPerMinute, minGapPerRecipientMs: this.config.messaging.pacingMinGapPerRecipientMs });
+  /** The connection's pacing as its config said when the attempt started (read with it, see `startSending`). */
+  private async pace(message: MessageRecord, sessionConfig: Record<string, unknown> | undefined): Promise<Pacing> {
+    const pacing = pacingOf(sessionConfig, { messagesPerMinute: this.config.messaging.pacingMessagesPerMinute, minGapPerRecipientMs: this.config.messaging.pacingMinGapPerRecipientMs });
     const signal = this.stopping.get(message.sessionId)?.signal;
     for (let delay = this.pacer.delayMs(message.sessionId, message.to, pacing); delay > 0; delay = this.pacer.delayMs(message.sessionId, message.to, pacing)) {
       await sleep(delay, signal);
