@@ -274,7 +274,7 @@ async function linkOne(gatewayUrl: string, emulatorUrl: string, phoneNumber: str
   const connection = () => ok<{ status: string; statusReason: string | null }>(`${gatewayUrl}/connections/${sessionId}`, 'GET', undefined, admin);
   // A QR may expire while the machine is busy: read and scan again until one is accepted.
   for (let attempt = 1; ; attempt++) {
-    await until(async () => (await connection()).status === 'qr', 180_000, `${sessionId} to show a QR`, 150);
+    await until(async () => (await connection()).status === 'qr', 180_000, `${sessionId} to show a QR`, 300);
     const qr = await http<{ qr: string }>(`${gatewayUrl}/connections/${sessionId}/qr`, 'GET', undefined, admin);
     if (qr.status !== 200) continue;
     const link = await http<{ error?: string }>(`${emulatorUrl}/v1/phones/${phoneNumber}/link`, 'POST', { qr: qr.body.qr });
@@ -289,7 +289,7 @@ async function linkOne(gatewayUrl: string, emulatorUrl: string, phoneNumber: str
     },
     300_000,
     `${sessionId} to be connected`,
-    200,
+    500,
   );
 }
 
@@ -312,6 +312,7 @@ interface GatewayFigures {
   restoredRssMb: number;
   emulatorRssMb: number;
   emulatorConnections: number;
+  idleCpuPercent: number;
 }
 
 async function runGateway(sessions: number, concurrency: number, db: 'pglite' | 'postgres', env: Record<string, string>, idleSeconds: number): Promise<GatewayFigures> {
@@ -376,9 +377,12 @@ async function runGateway(sessions: number, concurrency: number, db: 'pglite' | 
   const connected = afterLink.byStatus.connected ?? 0;
   log(`${connected}/${sessions} connected in ${secondsToConnect.toFixed(1)} s (${describe(afterLink)})`);
 
+  // Idle CPU with every session connected: per-session timers and pollers show here.
+  const idleCpuStart = cpuSeconds(pid());
   await sleep(idleSeconds * 1000);
   const connectedRss = await medianRss(pid());
-  log(`connected and idle: RSS ${mb(connectedRss).toFixed(1)} MB`);
+  const idleCpuPercent = ((cpuSeconds(pid()) - idleCpuStart) / (idleSeconds + 4)) * 100;
+  log(`connected and idle: RSS ${mb(connectedRss).toFixed(1)} MB, CPU ${idleCpuPercent.toFixed(0)} %`);
 
   // --- restart ---
   const stopAt = Date.now();
@@ -442,6 +446,7 @@ async function runGateway(sessions: number, concurrency: number, db: 'pglite' | 
     restoredRssMb: mb(restoredRss),
     emulatorRssMb: mb(emulatorStats.rssBytes),
     emulatorConnections: emulatorStats.connections,
+    idleCpuPercent,
   };
 }
 
@@ -644,6 +649,7 @@ async function main(): Promise<void> {
       ['gateway: CPU seconds while linking', gateway.gatewayCpuSecondsToConnect.toFixed(1)],
       ['gateway: RSS empty / all connected (MB)', `${gateway.emptyRssMb.toFixed(1)} / ${gateway.connectedRssMb.toFixed(1)}`],
       ['gateway: RSS per session (MB)', gateway.rssMbPerSession.toFixed(2)],
+      ['gateway: CPU % while idle, all connected', gateway.idleCpuPercent.toFixed(1)],
       ['gateway: SIGTERM to exit (s, exit)', `${gateway.shutdownSeconds.toFixed(1)} (${gateway.shutdownExit})`],
       ['restore: connected again', `${gateway.restored}/${gateway.connected}`],
       ['restore: seconds from spawn / from listening', `${gateway.restoreSeconds?.toFixed(1) ?? 'not reached'} / ${gateway.restoreSecondsFromListening?.toFixed(1) ?? '-'}`],
@@ -685,6 +691,7 @@ async function main(): Promise<void> {
     qrOnRestore: gateway ? gateway.qrSeenDuringRestore + (gateway.qrEventsAfterRestart ?? 0) : null,
     gatewayCpuSecondsToConnect: fixed(gateway?.gatewayCpuSecondsToConnect, 1),
     gatewayCpuSecondsToRestore: fixed(gateway?.gatewayCpuSecondsToRestore, 1),
+    gatewayIdleCpuPercent: fixed(gateway?.idleCpuPercent, 1),
     bareSecondsToOpen: fixed(bare?.secondsToOpen, 1),
     db,
     concurrency,
