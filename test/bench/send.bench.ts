@@ -352,8 +352,23 @@ interface Delivery {
   seconds: number;
   msgsPerSec: number;
   cpu: Record<string, number>;
+  /** PostgreSQL transactions committed per message in the gateway's database while it ran (each statement outside a transaction is one). */
+  commitsPerMessage?: number;
   /** Where a gateway send's time goes, averaged (ms): queued -> sending, sending -> server ack, ack -> the session's next send. */
   phases?: { queuedToSending: number; sendingToSent: number; sentToNextSending: number };
+}
+
+async function commitsOf(databaseUrl: string): Promise<number> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    // Statistics are sent by each backend when it goes idle; ask for a fresh snapshot.
+    await db.query(`SELECT pg_stat_clear_snapshot()`);
+    const { rows } = await db.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`);
+    return Number(rows[0].xact_commit);
+  } finally {
+    await db.end();
+  }
 }
 
 /** Averages of the status times the gateway recorded, to see which phase of a send costs. */
@@ -406,6 +421,7 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
     const recipientSet = new Set(recipients);
     const before = await receivedBy(emulator.url, recipientSet);
     const total = SESSIONS * MESSAGES;
+    const commitsBefore = await commitsOf(database.url);
     const cpu = { gateway: cpuSecondsOf(child.pid), emulator: cpuSecondsOf(emulator.child.pid), bench: process.cpuUsage() };
     const started = Date.now();
     const sends = ordered.flatMap((sessionId, s) =>
@@ -426,11 +442,15 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
     await accepting;
     const bench = process.cpuUsage(cpu.bench);
     const phases = await phasesOf(database.url);
+    // Backends report their counts when idle, at most once a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    const commitsPerMessage = round(((await commitsOf(database.url)) - commitsBefore) / total, 1);
     return {
       messages: total,
       seconds,
       msgsPerSec: round(total / seconds, 0),
       phases,
+      commitsPerMessage,
       cpu: {
         gateway: round(cpuSecondsOf(child.pid) - cpu.gateway, 1),
         emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1),
@@ -607,7 +627,7 @@ async function main(): Promise<void> {
     );
     for (const { driver, delivery } of e2e) {
       const p = delivery.phases;
-      if (p) process.stdout.write(`gateway ${driver}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, ack->next sending ${p.sentToNextSending}\n`);
+      if (p) process.stdout.write(`gateway ${driver}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, ack->next sending ${p.sentToNextSending}; ${delivery.commitsPerMessage} commits per message\n`);
     }
   }
 
