@@ -1,5 +1,5 @@
-import { PGliteDriver } from 'typeorm-pglite';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { createDataSource, runMigrations } from '../../../libs/persistence/src';
 import type { Metrics } from '../../../libs/observability/src/metrics';
 import { BullmqMessageQueue, DatabaseMessageQueue, queueMigrations, type MessageQueue, type RetryPolicyConfig } from '../../../libs/queue/src';
 
@@ -25,12 +25,10 @@ export interface OpenDriver {
 }
 
 export async function openDataSource(spec: Extract<StorageSpec, { driver: 'postgres' | 'pglite' }>): Promise<DataSource> {
-  const dataSource =
-    spec.driver === 'postgres'
-      ? new DataSource({ type: 'postgres', url: spec.url, migrations: queueMigrations, extra: { max: 10 } })
-      : new DataSource({ type: 'postgres', driver: new PGliteDriver({ dataDir: spec.dataDir }).driver, migrations: queueMigrations });
+  // The product's own data source (for PGlite: its serialising driver), with the queue's tables.
+  const dataSource = await createDataSource(spec.driver === 'postgres' ? { databaseUrl: spec.url, migrations: queueMigrations } : { pgliteDir: spec.dataDir, migrations: queueMigrations });
   await dataSource.initialize();
-  await dataSource.runMigrations();
+  await runMigrations(dataSource);
   return dataSource;
 }
 

@@ -31,6 +31,13 @@ export interface DatabaseMessageQueueOptions {
   visibilityTimeoutMs?: number;
   /** Safety-net polling when no notification arrives. Default 1 s. */
   pollIntervalMs?: number;
+  /**
+   * How long a consumer with nothing to do sleeps on its own. Meanwhile one
+   * sweep per process (every `pollIntervalMs`) asks the database which of the
+   * idle queues have work, so a worker owning hundreds of session queues costs
+   * one statement per interval instead of several per queue.
+   */
+  idlePollMs?: number;
   /** How long completed jobs (and so their ids, for idempotency) are kept. Default 24 h. */
   completedRetentionMs?: number;
   /** How often each consumer refreshes `queue_size` for its queue. Default 15 s; 0 disables. */
@@ -59,6 +66,8 @@ export class DatabaseMessageQueue extends MessageQueue {
   private listener?: PoolClient;
   private listenerStarting?: Promise<void>;
   private closed = false;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
   readonly settings: Required<Omit<DatabaseMessageQueueOptions, 'dataSource' | 'retry' | 'metrics'>>;
 
   constructor(private readonly options: DatabaseMessageQueueOptions) {
@@ -69,6 +78,7 @@ export class DatabaseMessageQueue extends MessageQueue {
     this.settings = {
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      idlePollMs: options.idlePollMs ?? 30_000,
       completedRetentionMs: options.completedRetentionMs ?? 24 * 60 * 60 * 1000,
       metricsIntervalMs: options.metricsIntervalMs ?? 15_000,
       listen: options.listen ?? true,
@@ -94,7 +104,8 @@ export class DatabaseMessageQueue extends MessageQueue {
       policy: this.policies.resolve(queue, job.options?.retry),
     }));
     const created = await this.store.insert(queue, rows);
-    if (created.size > 0) this.wakeLocal(queue);
+    // New jobs change no setting: the consumers need not re-read them.
+    if (created.size > 0) this.wakeLocal(queue, false);
     // A repeated id inside one batch is created once: only its first occurrence reports it.
     const seen = new Set<string>();
     return rows.map((r) => {
@@ -111,6 +122,7 @@ export class DatabaseMessageQueue extends MessageQueue {
       this.consumers.delete(consumer);
     });
     this.consumers.add(consumer);
+    this.sweepTimer ??= setInterval(() => void this.sweepIdle(), this.settings.pollIntervalMs);
     if (this.settings.listen) await this.startListener();
     if (options.autostart !== false) consumer.start();
     return consumer;
@@ -163,6 +175,7 @@ export class DatabaseMessageQueue extends MessageQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweepTimer);
     await Promise.all([...this.consumers].map((c) => c.close()));
     await this.listenerStarting?.catch(() => undefined);
     const listener = this.listener;
@@ -180,8 +193,24 @@ export class DatabaseMessageQueue extends MessageQueue {
     await this.store.notify(queue);
   }
 
-  private wakeLocal(queue: string): void {
-    for (const consumer of this.consumers) if (consumer.queue === queue) consumer.wake(true);
+  private wakeLocal(queue: string, settingsChanged = true): void {
+    for (const consumer of this.consumers) if (consumer.queue === queue) consumer.wake(settingsChanged);
+  }
+
+  /** One statement for every idle consumer: wakes those whose queue has due jobs or a lock that ran out. */
+  private async sweepIdle(): Promise<void> {
+    if (this.sweeping || this.closed) return;
+    const idle = [...this.consumers].filter((c) => c.idle);
+    if (idle.length === 0) return;
+    this.sweeping = true;
+    try {
+      const due = await this.store.queuesWithWork([...new Set(idle.map((c) => c.queue))]);
+      for (const consumer of idle) if (due.has(consumer.queue)) consumer.wake(true);
+    } catch (error) {
+      this.settings.onError(error, 'sweeping idle queues');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private assertOpen(): void {
@@ -255,6 +284,8 @@ class DatabaseConsumer extends Consumer {
   private nextMetricsAt = 0;
   private nextPurgeAt = 0;
   private renewTimer?: NodeJS.Timeout;
+  /** Nothing running and nothing due at the last look: the process-wide sweep watches this queue. */
+  idle = false;
 
   constructor(
     readonly queue: string,
@@ -297,6 +328,7 @@ class DatabaseConsumer extends Consumer {
   private async run(): Promise<void> {
     while (!this.closing) {
       let sleepMs = this.settings.pollIntervalMs;
+      this.idle = false;
       try {
         // Cleared before reading anything: a wake-up that arrives from here on makes the next sleep return at once.
         this.woken = false;
@@ -307,6 +339,10 @@ class DatabaseConsumer extends Consumer {
           for (const job of claimed) this.execute(job);
           if (claimed.length === free) continue;
           if (retryInMs !== null) sleepMs = Math.min(sleepMs, retryInMs);
+          else if (claimed.length === 0 && this.running.size === 0) {
+            this.idle = true;
+            sleepMs = this.settings.idlePollMs;
+          }
         }
       } catch (error) {
         if (this.closing) break;

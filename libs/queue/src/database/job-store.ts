@@ -147,6 +147,16 @@ export class JobStore {
     return row?.ms == null ? null : Number(row.ms);
   }
 
+  /** Which of these queues have a job due now, or a running job whose lock ran out. */
+  async queuesWithWork(queues: string[]): Promise<Set<string>> {
+    const rows = await this.rows(
+      `SELECT DISTINCT queue FROM queue_jobs
+        WHERE queue = ANY($1::text[]) AND ((state = 'waiting' AND run_at <= now()) OR (state = 'active' AND locked_until < now()))`,
+      [queues],
+    );
+    return new Set(rows.map((r) => String(r.queue)));
+  }
+
   /** Strict order: milliseconds until the head job is due, null when the head is running or the queue is empty. */
   async headDueInMs(queue: string): Promise<number | null> {
     const [row] = await this.rows(
