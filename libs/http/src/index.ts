@@ -2,3 +2,4 @@ export * from './problem.exception';
 export * from './problem.filter';
 export * from './validation';
 export * from './cursor';
+export * from './page-query.dto';

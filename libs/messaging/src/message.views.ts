@@ -1,6 +1,6 @@
+import { PageQueryDto } from '../../http/src/page-query.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { MESSAGE_STATUSES, type MessageStatus } from './message-status';
 import type { MessageRecord } from './messages.repository';
 
@@ -79,21 +79,7 @@ export class MessageListView {
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
-export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Opaque cursor from a previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+export { PageQueryDto };
 
 export class MessageListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ['in', 'out'] })

@@ -1,6 +1,7 @@
+import { PageQueryDto } from '../../http/src/page-query.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsUrl, IsUUID, MaxLength } from 'class-validator';
 import { EVENT_TYPES } from '../../events/src/domain-event';
 import type { EventType } from '../../events/src/domain-event';
 import type { DeliveryRow } from './delivery/delivery-store';
@@ -30,21 +31,7 @@ export class CreateWebhookDto {
   sessionId?: string;
 }
 
-class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Opaque cursor from a previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+class PageQuery extends PageQueryDto {}
 
 export class WebhookListQueryDto extends PageQuery {
   @ApiPropertyOptional({ description: 'Only subscriptions of this connection' })
