@@ -16,7 +16,8 @@
  *        --connections C (HTTP connections, default 50) --driver db|bullmq|both (default both)
  *        --sessions N (default 50) --messages M (per session, default 40)
  *        --skip-e2e / --skip-enqueue, --log-level L (gateway's LOG_LEVEL in the enqueue run, default warn)
- *        --cpu-prof DIR (CPU profile of the gateway during the enqueue run)
+ *        --key admin|connection (the API key the enqueue load uses, default admin)
+ *        --cpu-prof DIR (CPU profile of the gateway, in both halves)
  *
  * The gateway and the emulator run as child processes from dist, each on a
  * temporary database (dropped at the end). Prints a table and, as the last
@@ -27,6 +28,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type SignalDataTypeMap, type WASocket } from '@whiskeysockets/baileys';
 import { Queue } from 'bullmq';
@@ -69,6 +71,8 @@ const SESSIONS = num('sessions', 50);
 const MESSAGES = num('messages', 40);
 const LOG_LEVEL = flag('log-level', 'warn');
 const CPU_PROF = flag('cpu-prof', '');
+/** `admin`: the ADMIN_API_KEY (checked in memory); `connection`: a stored key scoped to the connection (one indexed read per request, so revocation is immediate). */
+const KEY_KIND = flag('key', 'admin') === 'connection' ? 'connection' : 'admin';
 
 // ---------------------------------------------------------------- processes
 
@@ -192,7 +196,7 @@ const gatewayEnv = (driver: 'db' | 'bullmq', databaseUrl: string, prefix: string
 interface LoadJob {
   url: string;
   path: string;
-  adminKey: string;
+  key: string;
   connections: number;
   rate: number;
   seconds: number;
@@ -206,7 +210,7 @@ async function runLoadChild(job: LoadJob): Promise<void> {
   const request = {
     method: 'POST' as const,
     path: job.path,
-    headers: { authorization: `Bearer ${job.adminKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' },
     setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(counter++) }),
   };
   // Warm-up (JIT, pools, prepared plans), not measured.
@@ -263,11 +267,15 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     await db.connect();
     // A connection nobody runs a socket for: sends are stored and queued, never consumed.
     sessionId = (await db.query(`INSERT INTO sessions (label, status, desired_state) VALUES ('bench', 'connected', 'stopped') RETURNING id`)).rows[0].id;
+    const key =
+      KEY_KIND === 'admin'
+        ? ADMIN_KEY
+        : (await http<{ key: string }>(`${gateway.url}/api-keys`, { method: 'POST', key: ADMIN_KEY, body: { name: 'bench', role: 'connection', sessionId } })).key;
 
     const gatewayPid = child.pid;
     let cpuBefore = 0;
     let started = 0;
-    const { result, cpuSeconds } = await load({ url: gateway.url, path: `/connections/${sessionId}/send`, adminKey: ADMIN_KEY, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
+    const { result, cpuSeconds } = await load({ url: gateway.url, path: `/connections/${sessionId}/send`, key, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
       cpuBefore = cpuSecondsOf(gatewayPid);
       started = Date.now();
     });
@@ -592,7 +600,7 @@ async function main(): Promise<void> {
   const enqueue: EnqueueResult[] = [];
   if (!has('skip-enqueue')) {
     for (const driver of DRIVERS) {
-      process.stdout.write(`enqueue, ${driver}: ${RATE} req/s for ${SECONDS} s over ${CONNECTIONS} connections (gateway LOG_LEVEL=${LOG_LEVEL})...\n`);
+      process.stdout.write(`enqueue, ${driver}: ${RATE} req/s for ${SECONDS} s over ${CONNECTIONS} connections (gateway LOG_LEVEL=${LOG_LEVEL}, ${KEY_KIND} key)...\n`);
       enqueue.push(await runEnqueue(driver));
     }
     process.stdout.write(
@@ -631,6 +639,7 @@ async function main(): Promise<void> {
     }
   }
 
+  process.stdout.write(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min; other work on the machine shows here)\n`);
   // The target is on PostgreSQL + Redis: report the BullMQ runs when there are some.
   const headline = enqueue.find((r) => r.driver === 'bullmq') ?? enqueue[0];
   const e2eHeadline = (e2e.find((r) => r.driver === 'bullmq') ?? e2e[0])?.delivery;
@@ -644,6 +653,9 @@ async function main(): Promise<void> {
     driver: headline?.driver ?? e2e[0]?.driver ?? null,
     rate: RATE,
     seconds: SECONDS,
+    key: KEY_KIND,
+    logLevel: LOG_LEVEL,
+    loadAverage: loadavg().map((l) => round(l, 1)),
     sessions: SESSIONS,
     messages: MESSAGES,
     enqueue: Object.fromEntries(enqueue.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, non2xx: r.non2xx, stored: r.stored, gatewayCpuPct: r.gatewayCpu, loadCpuPct: r.loadCpu }])),
