@@ -130,6 +130,27 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
       expect((await queue.getCounts(sendQueueName(session))).waiting).toBe(1);
     });
 
+    it('sends accepted together each get their own answer: stored, replayed, refused', async () => {
+      const session = await h.connection();
+      const known = uid();
+      expect((await h.send(session, text(known))).status).toBe(202);
+      const fresh = Array.from({ length: 20 }, () => uid());
+      const responses = await Promise.all([
+        ...fresh.map((messageId) => h.send(session, text(messageId))),
+        h.send(session, text(known)),
+        h.send(session, text(known, { body: 'another payload' })),
+        h.send(randomUUID(), text(uid())),
+        h.send(session, text(uid(), { body: 'nul \u0000 inside' })),
+      ]);
+      expect(responses.slice(0, 20).map((r) => r.status)).toEqual(fresh.map(() => 202));
+      expect(responses.slice(20, 23).map((r) => r.status)).toEqual([200, 409, 404]);
+      expect(responses[23].status).toBe(400);
+      expect(responses[23].body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'body' }] });
+      const rows: Array<{ n: string }> = await h.dataSource.query(`SELECT count(*) AS n FROM messages WHERE session_id = $1 AND message_id = ANY($2)`, [session, fresh]);
+      expect(Number(rows[0].n)).toBe(20);
+      expect((await h.gw.app.get(MessageQueue).getCounts(sendQueueName(session))).waiting).toBe(21);
+    });
+
     it('answers 404 for an unknown or malformed connection', async () => {
       expect((await h.send(randomUUID(), text(uid()))).body).toMatchObject({ status: 404, code: 'SESSION_NOT_FOUND' });
       expect((await h.send('not-a-uuid', text(uid()))).status).toBe(404);

@@ -32,6 +32,21 @@ describe('recipient normalisation', () => {
 describe('payload normalisation and hashing', () => {
   const base = { messageId: 'm1', to: '5534999999999', type: 'text', body: 'Olá' };
 
+  it('refuses a NUL character (PostgreSQL cannot store it) with a 400 naming the field', () => {
+    const refusal = (body: Record<string, unknown>) => {
+      try {
+        normaliseSend(dto(body), { mediaMaxBytes: 1024 });
+        return undefined;
+      } catch (error) {
+        return error as { status: number; extensions: { errors: Array<{ field: string }> } };
+      }
+    };
+    expect(refusal({ ...base, body: 'a\u0000b' })?.status).toBe(400);
+    expect(refusal({ ...base, body: 'a\u0000b' })?.extensions.errors[0].field).toBe('body');
+    expect(refusal({ ...base, type: 'location', body: undefined, location: { latitude: 1, longitude: 2, name: 'x\u0000' } })?.extensions.errors[0].field).toBe('location.name');
+    expect(refusal(base)).toBeUndefined();
+  });
+
   it('hashes equal payloads equally whatever the key order and the form of `to`', () => {
     const a = normaliseSend(dto(base), { mediaMaxBytes: 1024 });
     const b = normaliseSend(dto({ body: 'Olá', type: 'text', to: '5534999999999@s.whatsapp.net', messageId: 'm1' }), { mediaMaxBytes: 1024 });

@@ -29,7 +29,20 @@ export function normaliseSend(dto: SendMessageDto, options: { mediaMaxBytes: num
     if (at.getTime() - (options.now ?? new Date()).getTime() > MAX_SCHEDULE_AHEAD_MS) throw MessagingException.invalidField('scheduledAt', 'at most one year ahead');
     stored.scheduledAt = at.toISOString();
   }
+  const nul = fieldWithNul(stored);
+  if (nul) throw MessagingException.invalidField(nul, 'must not contain the NUL character (U+0000)');
   return stored;
+}
+
+/** PostgreSQL cannot store U+0000 in text or jsonb: such a request is refused up front instead of failing at the insert. */
+function fieldWithNul(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.filter((p) => p !== 'content').join('.') || 'body' : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = fieldWithNul(member, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function contentOf(dto: SendMessageDto, mediaMaxBytes: number): OutgoingContent {
