@@ -94,7 +94,14 @@ describeWithServices(['postgres', 'redis'], 'sessions across worker processes', 
     await phone.sendText(`${(await call(`/connections/${sessionId}`)).phoneNumber}@s.whatsapp.net`, 'after rotation');
     await waitFor(async () => (await api.app.get(DataSource).query(`SELECT 1 FROM session_keys WHERE session_id = $1 AND type = 'session'`, [sessionId])).length > 0, { what: 'signal session keys to be written' });
     // Every worker restarts with only the new key: the session comes back without a QR.
-    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    const stopped = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    expect(stopped.every((s) => s.code === 0 || s.signal === 'SIGKILL')).toBe(true);
+    // A clean stop hands the session over: it reads connecting and its lease is free at once.
+    const [handedOver] = await api.app.get(DataSource).query(
+      `SELECT s.status, l.expires_at <= now() AS released FROM sessions s JOIN session_leases l ON l.session_id = s.id WHERE s.id = $1`,
+      [sessionId],
+    );
+    expect(handedOver).toEqual({ status: 'connecting', released: true });
     await startWorker({ CREDENTIALS_KEY: NEW_KEY });
     await statusIs(sessionId, 'connected', 30_000);
     const qrs = await api.app.get(DataSource).query(`SELECT count(*)::int AS n FROM events WHERE session_id = $1 AND type = 'qr'`, [sessionId]);

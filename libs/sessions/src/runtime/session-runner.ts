@@ -193,10 +193,8 @@ export class SessionRunner {
     void this.stop({ release: false });
   }
 
-  /** `handOver`: the process is shutting down; the session should run on, so it reads `connecting` until a socket is open again. */
-  async stop({ release, handOver = false }: { release: boolean; handOver?: boolean }): Promise<void> {
+  async stop({ release }: { release: boolean }): Promise<void> {
     if (this.state === 'stopped') return;
-    if (handOver) await this.write({ status: 'connecting', statusReason: 'worker shutting down', qr: null }, 'status').catch(() => undefined);
     this.state = 'stopped';
     clearTimeout(this.reconnectTimer);
     this.connection?.close();

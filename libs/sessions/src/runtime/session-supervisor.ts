@@ -10,7 +10,7 @@ import { Metrics } from '../../../observability/src/metrics';
 import { Readiness } from '../../../observability/src/readiness';
 import { AuthStateStore } from '../../../whatsapp/src/auth-state';
 import { WhatsAppEngine } from '../../../whatsapp/src/engine/whatsapp-engine';
-import { SessionLeases } from '../ownership/session-leases';
+import { Lease, SessionLeases } from '../ownership/session-leases';
 import { RUNTIME_SETTINGS } from './runtime-settings';
 import type { RuntimeSettings } from './runtime-settings';
 import { SessionRunner } from './session-runner';
@@ -278,7 +278,36 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
     clearTimeout(this.reconcileTimer);
     clearTimeout(this.commandTimer);
     await Promise.allSettled([this.reconciling, this.commandsRunning]);
-    // Closing releases the leases: another worker may take the sessions over at once instead of after the TTL.
-    await Promise.allSettled([...this.runners.values()].map((r) => r.stop({ release: true, handOver: true })));
+    const runners = [...this.runners.values()];
+    const leases = runners.map((r) => r.currentLease);
+    // Sockets first: nothing is sent or written for these sessions from here on.
+    await Promise.allSettled(runners.map((r) => r.stop({ release: false })));
+    await this.handOver(leases).catch((error: Error) => this.logger.warn(`hand-over failed, the leases will expire instead: ${error.message}`));
+  }
+
+  /**
+   * One statement for every session this process held: those still held at
+   * the same epoch read `connecting` (they should run on, elsewhere) and their
+   * leases are released, so another worker may take them over at once instead
+   * of after the TTL. With hundreds of sessions, one write each would not fit
+   * in the shutdown grace period.
+   */
+  private async handOver(leases: Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    const held = JSON.stringify(leases.map((l) => ({ session_id: l.sessionId, epoch: l.epoch })));
+    await this.dataSource.query(
+      `WITH held AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS h(session_id uuid, epoch bigint)),
+       current AS (
+         SELECT l.session_id FROM session_leases l JOIN held h ON h.session_id = l.session_id AND h.epoch = l.epoch
+          WHERE l.owner = $2 AND l.expires_at > now() FOR UPDATE OF l),
+       moved AS (
+         UPDATE sessions s SET status = 'connecting', status_reason = 'worker shutting down', qr = NULL, updated_at = now()
+           FROM current c WHERE s.id = c.session_id AND s.status IN ('connected', 'qr', 'connecting', 'reconnecting') RETURNING s.id),
+       audited AS (
+         INSERT INTO events (session_id, type, detail)
+         SELECT id, 'status', '{"status": "connecting", "statusReason": "worker shutting down"}'::jsonb FROM moved RETURNING id)
+       UPDATE session_leases l SET expires_at = now() FROM current c WHERE l.session_id = c.session_id`,
+      [held, this.ownerId],
+    );
   }
 }
