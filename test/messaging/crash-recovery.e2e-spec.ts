@@ -69,7 +69,7 @@ function crashRecovery(mode: () => Promise<Record<string, string>>): void {
     own.fault({ type: 'clear' });
 
     ({ child, url } = await start());
-    await waitFor(() => recipient.messages.length >= MESSAGES, { timeoutMs: 90_000, intervalMs: 100, what: `all ${MESSAGES} messages at the recipient` });
+    await waitFor(() => recipient.messages.length >= MESSAGES, { timeoutMs: 150_000, intervalMs: 100, what: `all ${MESSAGES} messages at the recipient` });
     // Replaying every request after the restart sends nothing again.
     for (let i = 0; i < sends.length; i += 50) {
       const replays = await Promise.all(sends.slice(i, i + 50).map((body) => call(`/connections/${sessionId}/send`, { method: 'POST', body: JSON.stringify(body) })));
