@@ -1,3 +1,4 @@
+import { memoryKeyStore } from '../support/memory-key-store';
 /**
  * bench:emulator — links and opens N real Baileys sockets against the
  * emulator, which runs in a child process so its own memory and CPU can be
@@ -11,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type SignalDataTypeMap, type WASocket } from '@whiskeysockets/baileys';
+import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
 
@@ -61,32 +62,11 @@ async function http<T>(url: string, method = 'GET', body?: unknown): Promise<T> 
   return json;
 }
 
-function memoryKeyStore() {
-  const data = new Map<string, unknown>();
-  return {
-    get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
-      const out: { [id: string]: SignalDataTypeMap[T] } = {};
-      for (const id of ids) {
-        const v = data.get(`${type}:${id}`);
-        if (v !== undefined) out[id] = v as SignalDataTypeMap[T];
-      }
-      return out;
-    },
-    set: async (values: Record<string, Record<string, unknown> | undefined>) => {
-      for (const [type, entries] of Object.entries(values)) {
-        for (const [id, v] of Object.entries(entries ?? {})) {
-          if (v === null || v === undefined) data.delete(`${type}:${id}`);
-          else data.set(`${type}:${id}`, v);
-        }
-      }
-    },
-  };
-}
 
 /** Opens one socket, has the emulator's phone scan its QR, resolves on `open` (after the 515 restart). */
 function linkAndOpen(wsUrl: string, controlUrl: string, phoneNumber: string, sockets: WASocket[]): Promise<void> {
   const creds = initAuthCreds();
-  const keys = makeCacheableSignalKeyStore(memoryKeyStore() as never, logger);
+  const keys = makeCacheableSignalKeyStore(memoryKeyStore(), logger);
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 60 s`)), 60_000);
     const connect = () => {

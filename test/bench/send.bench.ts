@@ -1,3 +1,5 @@
+import { createTestDatabase } from '../support/services';
+import { memoryKeyStore } from '../support/memory-key-store';
 /**
  * bench:send — the two halves of sending, on PostgreSQL with each queue driver.
  *
@@ -30,7 +32,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
-import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type SignalDataTypeMap, type WASocket } from '@whiskeysockets/baileys';
+import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import pino from 'pino';
@@ -156,23 +158,8 @@ async function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_send_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  return createTestDatabase('bench_send', POSTGRES_URL);
 }
 
 async function obliterateQueues(prefix: string, sessionIds: string[]): Promise<void> {
@@ -472,32 +459,11 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
   }
 }
 
-function memoryKeyStore() {
-  const data = new Map<string, unknown>();
-  return {
-    get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
-      const out: { [id: string]: SignalDataTypeMap[T] } = {};
-      for (const id of ids) {
-        const v = data.get(`${type}:${id}`);
-        if (v !== undefined) out[id] = v as SignalDataTypeMap[T];
-      }
-      return out;
-    },
-    set: async (values: Record<string, Record<string, unknown> | undefined>) => {
-      for (const [type, entries] of Object.entries(values)) {
-        for (const [id, v] of Object.entries(entries ?? {})) {
-          if (v === null || v === undefined) data.delete(`${type}:${id}`);
-          else data.set(`${type}:${id}`, v);
-        }
-      }
-    },
-  };
-}
 
 /** A bare Baileys socket linked to `phoneNumber`, open (after the 515 restart), with its server acks observable. */
 function bareSocket(wsUrl: string, controlUrl: string, phoneNumber: string): Promise<{ sock: WASocket; acked: Map<string, () => void> }> {
   const creds = initAuthCreds();
-  const keys = makeCacheableSignalKeyStore(memoryKeyStore() as never, silent);
+  const keys = makeCacheableSignalKeyStore(memoryKeyStore(), silent);
   const acked = new Map<string, () => void>();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 60 s`)), 60_000);

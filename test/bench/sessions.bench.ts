@@ -1,3 +1,5 @@
+import { createTestDatabase } from '../support/services';
+import { memoryKeyStore } from '../support/memory-key-store';
 /**
  * bench:sessions — links N sessions through the gateway's HTTP API to the
  * emulator, all in ONE gateway process (role all), and measures:
@@ -222,20 +224,9 @@ function startGateway(env: Record<string, string>): Promise<Gateway> {
 }
 
 async function createDatabase(): Promise<string> {
-  const name = `bench_sessions_${randomBytes(4).toString('hex')}`;
-  const client = new Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  cleanups.push(async () => {
-    const c = new Client({ connectionString: POSTGRES_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await createTestDatabase('bench_sessions', POSTGRES_URL);
+  cleanups.push(database.drop);
+  return database.url;
 }
 
 // ---------------------------------------------------------------------------
@@ -526,31 +517,10 @@ async function bareChild(): Promise<void> {
   const { waWebSocketUrl } = await connectToSandbox({ sandboxUrl: controlUrl, timeoutMs: 10_000 });
   const sockets: unknown[] = [];
 
-  const memoryKeyStore = () => {
-    const data = new Map<string, unknown>();
-    return {
-      get: async (type: string, ids: string[]) => {
-        const out: Record<string, unknown> = {};
-        for (const id of ids) {
-          const v = data.get(`${type}:${id}`);
-          if (v !== undefined) out[id] = v;
-        }
-        return out;
-      },
-      set: async (values: Record<string, Record<string, unknown> | undefined>) => {
-        for (const [type, entries] of Object.entries(values)) {
-          for (const [id, v] of Object.entries(entries ?? {})) {
-            if (v === null || v === undefined) data.delete(`${type}:${id}`);
-            else data.set(`${type}:${id}`, v);
-          }
-        }
-      },
-    };
-  };
 
   const linkAndOpen = (phoneNumber: string) => {
     const creds = initAuthCreds();
-    const keys = makeCacheableSignalKeyStore(memoryKeyStore() as never, logger);
+    const keys = makeCacheableSignalKeyStore(memoryKeyStore(), logger);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 300 s`)), 300_000);
       const connect = () => {

@@ -1,3 +1,4 @@
+import { createTestDatabase } from '../support/services';
 /**
  * bench:webhooks — webhook delivery throughput and event-to-delivery latency
  * through the whole gateway (event bus -> durable fan-out -> delivery queue ->
@@ -19,10 +20,9 @@
  * the gateway and the receiver closed.
  */
 import http from 'node:http';
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { Client } from 'pg';
 import { loadConfig } from '../../libs/config/src';
 import { EventBus } from '../../libs/events/src';
 import { createApp } from '../../apps/gateway/src/bootstrap';
@@ -118,20 +118,9 @@ async function main(): Promise<void> {
   let redisUrl: string | undefined;
   try {
     if (DRIVER !== 'pglite') {
-      const name = `bench_webhooks_${randomBytes(4).toString('hex')}`;
-      const admin = new Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      cleanups.push(async () => {
-        const c = new Client({ connectionString: POSTGRES_URL });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      });
-      const url = new URL(POSTGRES_URL);
-      url.pathname = `/${name}`;
-      env.DATABASE_URL = url.toString();
+      const database = await createTestDatabase('bench_webhooks', POSTGRES_URL);
+      cleanups.push(database.drop);
+      env.DATABASE_URL = database.url;
     }
     if (DRIVER === 'bullmq') {
       // A Redis database of its own; the queue keys are deleted at the end.

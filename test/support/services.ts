@@ -42,19 +42,19 @@ export function describeWithServices(needs: Array<'postgres' | 'redis'>, title: 
   skipped(`${title} [skipped: ${missing.join(' and ')} not reachable]`, body);
 }
 
-/** Creates an empty PostgreSQL database for one test file and returns its URL and a dropper. */
-export async function createTestDatabase(prefix = 'wagw'): Promise<{ url: string; drop: () => Promise<void> }> {
+/** Creates an empty PostgreSQL database (for one test file or one benchmark run) and returns its URL and a dropper. */
+export async function createTestDatabase(prefix = 'wagw', adminUrl = TEST_POSTGRES_URL): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: TEST_POSTGRES_URL });
+  const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(TEST_POSTGRES_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const c = new Client({ connectionString: TEST_POSTGRES_URL });
+      const c = new Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
