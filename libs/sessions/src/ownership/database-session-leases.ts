@@ -21,10 +21,14 @@ async function rowsOf<T>(queryable: Pick<EntityManager, 'query'>, sql: string, p
  */
 export class DatabaseSessionLeases extends SessionLeases {
   readonly timing: LeaseTiming;
+  private readonly pendingRenewals: Array<{ lease: Lease; resolve: (lease: Lease | null) => void; reject: (error: unknown) => void }> = [];
+  private renewFlush?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
     timing: Partial<LeaseTiming> = {},
+    /** How long a renewal waits for others to share its statement; small against the renew interval. */
+    private readonly renewBatchWindowMs = Math.min(250, Math.floor((timing.renewIntervalMs ?? DEFAULT_LEASE_TIMING.renewIntervalMs) / 20)),
   ) {
     super();
     this.timing = { ...DEFAULT_LEASE_TIMING, ...timing };
@@ -53,16 +57,41 @@ export class DatabaseSessionLeases extends SessionLeases {
     return rows[0] ? this.toLease(sessionId, owner, rows[0], started) : null;
   }
 
-  async renew(lease: Lease): Promise<Lease | null> {
+  /**
+   * Renewals that arrive within `renewBatchWindowMs` of each other share one
+   * statement: a worker holding hundreds of sessions renews them in a handful
+   * of statements per interval instead of one each. Each lease's local
+   * deadline still counts from before the statement was sent.
+   */
+  renew(lease: Lease): Promise<Lease | null> {
+    return new Promise((resolve, reject) => {
+      this.pendingRenewals.push({ lease, resolve, reject });
+      this.renewFlush ??= setTimeout(() => void this.flushRenewals(), this.renewBatchWindowMs);
+    });
+  }
+
+  private async flushRenewals(): Promise<void> {
+    this.renewFlush = undefined;
+    const batch = this.pendingRenewals.splice(0);
+    if (batch.length === 0) return;
     const started = performance.now();
-    const rows = await rowsOf<LeaseRow>(
-      this.dataSource,
-      `UPDATE session_leases SET expires_at = now() + $4::int * interval '1 millisecond', renewed_at = now()
-        WHERE session_id = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()
-       RETURNING epoch, expires_at`,
-      [lease.sessionId, lease.owner, lease.epoch, this.timing.ttlMs],
-    );
-    return rows[0] ? this.toLease(lease.sessionId, lease.owner, rows[0], started) : null;
+    try {
+      const rows = await rowsOf<LeaseRow & { session_id: string }>(
+        this.dataSource,
+        `UPDATE session_leases l SET expires_at = now() + $2::int * interval '1 millisecond', renewed_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS h(session_id uuid, owner text, epoch bigint)
+          WHERE l.session_id = h.session_id AND l.owner = h.owner AND l.epoch = h.epoch AND l.expires_at > now()
+         RETURNING l.session_id, l.epoch, l.expires_at`,
+        [JSON.stringify(batch.map(({ lease }) => ({ session_id: lease.sessionId, owner: lease.owner, epoch: lease.epoch }))), this.timing.ttlMs],
+      );
+      const renewed = new Map(rows.map((row) => [`${row.session_id}:${row.epoch}`, row]));
+      for (const { lease, resolve } of batch) {
+        const row = renewed.get(`${lease.sessionId}:${lease.epoch}`);
+        resolve(row ? this.toLease(lease.sessionId, lease.owner, row, started) : null);
+      }
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
   }
 
   async release(lease: Lease): Promise<void> {
