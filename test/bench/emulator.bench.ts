@@ -1,4 +1,3 @@
-import { memoryKeyStore } from '../support/memory-key-store';
 /**
  * bench:emulator — links and opens N real Baileys sockets against the
  * emulator, which runs in a child process so its own memory and CPU can be
@@ -8,13 +7,12 @@ import { memoryKeyStore } from '../support/memory-key-store';
  * Usage: `npm run bench:emulator -- --sessions 200`.
  * Prints a table, then `RESULT {...}` as the last line; exits 0 when it ran.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
+import type { WASocket } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
+import { linkBareSocket, startEmulatorChild } from './support';
 
 const logger = pino({ level: 'silent' });
 
@@ -34,26 +32,6 @@ function flag(name: string, fallback: number): number {
   return value;
 }
 
-async function startEmulatorProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const main = join(__dirname, '..', '..', 'apps', 'emulator', 'src', 'main.js');
-  const child = spawn(process.execPath, [main, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /control URL:\s+(http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
-  });
-  // libsignal logs session bookkeeping on stdout; keep draining it.
-  child.stdout!.resume();
-  return { child, url };
-}
 
 async function http<T>(url: string, method = 'GET', body?: unknown): Promise<T> {
   const response = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : undefined, body: body ? JSON.stringify(body) : undefined });
@@ -63,35 +41,6 @@ async function http<T>(url: string, method = 'GET', body?: unknown): Promise<T> 
 }
 
 
-/** Opens one socket, has the emulator's phone scan its QR, resolves on `open` (after the 515 restart). */
-function linkAndOpen(wsUrl: string, controlUrl: string, phoneNumber: string, sockets: WASocket[]): Promise<void> {
-  const creds = initAuthCreds();
-  const keys = makeCacheableSignalKeyStore(memoryKeyStore(), logger);
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 60 s`)), 60_000);
-    const connect = () => {
-      const sock = makeWASocket({ waWebSocketUrl: wsUrl, auth: { creds, keys }, logger, markOnlineOnConnect: false, getMessage: async () => undefined });
-      sockets.push(sock);
-      sock.ev.on('creds.update', (update) => Object.assign(creds, update));
-      sock.ev.on('connection.update', (update) => {
-        if (update.qr) http(`${controlUrl}/v1/phones/${phoneNumber}/link`, 'POST', { qr: update.qr }).catch(reject);
-        if (update.connection === 'open') {
-          clearTimeout(timer);
-          resolve();
-        }
-        if (update.connection === 'close') {
-          const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
-          if (code === 515) connect();
-          else {
-            clearTimeout(timer);
-            reject(new Error(`${phoneNumber}: closed with ${code}`));
-          }
-        }
-      });
-    };
-    connect();
-  });
-}
 
 interface WorkerInput {
   controlUrl: string;
@@ -114,7 +63,7 @@ async function runWorker(input: WorkerInput): Promise<void> {
   const lane = async () => {
     while (next < input.numbers.length) {
       const phoneNumber = input.numbers[next++];
-      await linkAndOpen(waWebSocketUrl, input.controlUrl, phoneNumber, sockets).catch((error: Error) => {
+      await linkBareSocket({ wsUrl: waWebSocketUrl, controlUrl: input.controlUrl, phoneNumber, logger, sockets }).catch((error: Error) => {
         failures++;
         process.stderr.write(`${error.message}\n`);
       });
@@ -141,7 +90,7 @@ async function main(): Promise<void> {
   const concurrency = flag('concurrency', 16);
   const idleSeconds = flag('idle-seconds', 5);
   const threads = Math.min(flag('threads', Math.min(2, availableParallelism())), sessions);
-  const { child, url } = await startEmulatorProcess();
+  const { child, url } = await startEmulatorChild();
   const workers: Worker[] = [];
   try {
     await connectToSandbox({ sandboxUrl: url, timeoutMs: 10_000 });

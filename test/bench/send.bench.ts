@@ -1,4 +1,5 @@
 import { createTestDatabase } from '../support/services';
+import { startEmulatorChild } from './support';
 import { memoryKeyStore } from '../support/memory-key-store';
 /**
  * bench:send — the two halves of sending, on PostgreSQL with each queue driver.
@@ -137,25 +138,9 @@ async function startGateway(env: Record<string, string>, nodeArgs: string[] = []
 }
 
 async function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/emulator/src/main.js'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /control URL:\s+(http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
-  });
-  // libsignal logs session bookkeeping on stdout; keep draining it.
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return { child, url };
+  const emulator = await startEmulatorChild();
+  children.add(emulator.child);
+  return emulator;
 }
 
 function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -1,5 +1,5 @@
 import { createTestDatabase } from '../support/services';
-import { memoryKeyStore } from '../support/memory-key-store';
+import { linkBareSocket, startEmulatorChild } from './support';
 /**
  * bench:sessions — links N sessions through the gateway's HTTP API to the
  * emulator, all in ONE gateway process (role all), and measures:
@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore } from '@whiskeysockets/baileys';
+import type { WASocket } from '@whiskeysockets/baileys';
 import { Client } from 'pg';
 import pino from 'pino';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
@@ -160,27 +160,9 @@ interface Emulator {
 }
 
 async function startEmulator(): Promise<Emulator> {
-  const main = path.join(ROOT, 'dist/apps/emulator/src/main.js');
-  const child = track(spawn(process.execPath, [main, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /control URL:\s+(http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
-  });
-  // libsignal logs session bookkeeping on stdout: keep draining it, keep nothing.
-  child.stdout!.removeAllListeners('data');
-  child.stdout!.resume();
-  return { child, url };
+  const emulator = await startEmulatorChild();
+  track(emulator.child);
+  return emulator;
 }
 
 interface Gateway {
@@ -515,37 +497,9 @@ async function bareChild(): Promise<void> {
 
   const { controlUrl } = await nextMessage<{ controlUrl: string }>();
   const { waWebSocketUrl } = await connectToSandbox({ sandboxUrl: controlUrl, timeoutMs: 10_000 });
-  const sockets: unknown[] = [];
+  const sockets: WASocket[] = [];
 
 
-  const linkAndOpen = (phoneNumber: string) => {
-    const creds = initAuthCreds();
-    const keys = makeCacheableSignalKeyStore(memoryKeyStore(), logger);
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${phoneNumber}: not open after 300 s`)), 300_000);
-      const connect = () => {
-        const sock = makeWASocket({ waWebSocketUrl, auth: { creds, keys }, logger, markOnlineOnConnect: false, getMessage: async () => undefined });
-        sockets.push(sock);
-        sock.ev.on('creds.update', (update) => Object.assign(creds, update));
-        sock.ev.on('connection.update', (update) => {
-          if (update.qr) ok(`${controlUrl}/v1/phones/${phoneNumber}/link`, 'POST', { qr: update.qr }).catch(reject);
-          if (update.connection === 'open') {
-            clearTimeout(timer);
-            resolve();
-          }
-          if (update.connection === 'close') {
-            const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
-            if (code === 515) connect();
-            else {
-              clearTimeout(timer);
-              reject(new Error(`${phoneNumber}: closed with ${code}`));
-            }
-          }
-        });
-      };
-      connect();
-    });
-  };
 
   send({ type: 'ready' });
   const { numbers, concurrency } = await nextMessage<{ numbers: string[]; concurrency: number }>();
@@ -555,7 +509,7 @@ async function bareChild(): Promise<void> {
   const lane = async () => {
     while (next < numbers.length) {
       const phoneNumber = numbers[next++];
-      await linkAndOpen(phoneNumber).catch((error: Error) => {
+      await linkBareSocket({ wsUrl: waWebSocketUrl, controlUrl, phoneNumber, logger, sockets, timeoutMs: 300_000 }).catch((error: Error) => {
         failures++;
         process.stderr.write(`bare: ${error.message}\n`);
       });
