@@ -59,14 +59,16 @@ export class SubscriptionsService {
   async create(input: NewSubscription): Promise<{ subscription: WebhookSubscriptionEntity; secret: string }> {
     await this.assertUrlAllowed(input.url);
     if (input.sessionId && !(await this.sessionExists(input.sessionId))) throw WebhooksException.sessionNotFound(input.sessionId);
+    return this.insert({ kind: 'global', url: input.url, events: normaliseEvents(input.events), sessionId: input.sessionId ?? null });
+  }
+
+  /** A new active subscription with a fresh secret (returned once, stored sealed). */
+  private async insert(fields: Pick<WebhookSubscriptionEntity, 'kind' | 'url' | 'events' | 'sessionId'>): Promise<{ subscription: WebhookSubscriptionEntity; secret: string }> {
     const secret = generateSecret();
     const now = new Date();
     const subscription = await this.repository.save(
       this.repository.create({
-        kind: 'global',
-        url: input.url,
-        events: normaliseEvents(input.events),
-        sessionId: input.sessionId ?? null,
+        ...fields,
         secretSealed: this.box.seal(secret),
         previousSecretSealed: null,
         previousSecretExpiresAt: null,
@@ -157,32 +159,13 @@ export class SubscriptionsService {
       return {};
     }
     await this.assertUrlAllowed(url);
-    const now = new Date();
     const existing = await this.repository.findOne({ where: { sessionId, kind: 'connection' } });
     if (existing) {
-      await this.repository.update({ id: existing.id }, { url, state: 'active', disabledReason: null, disabledAt: null, failingSince: null, updatedAt: now });
+      await this.repository.update({ id: existing.id }, { url, state: 'active', disabledReason: null, disabledAt: null, failingSince: null, updatedAt: new Date() });
       this.directory.invalidate();
       return {};
     }
-    const secret = generateSecret();
-    await this.repository.save(
-      this.repository.create({
-        kind: 'connection',
-        url,
-        events: [],
-        sessionId,
-        secretSealed: this.box.seal(secret),
-        previousSecretSealed: null,
-        previousSecretExpiresAt: null,
-        state: 'active',
-        disabledReason: null,
-        disabledAt: null,
-        failingSince: null,
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
-    this.directory.invalidate();
+    const { secret } = await this.insert({ kind: 'connection', url, events: [], sessionId });
     return { secret };
   }
 
