@@ -138,7 +138,8 @@ async function startGateway(env: Record<string, string>, nodeArgs: string[] = []
 }
 
 async function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
-  const emulator = await startEmulatorChild();
+  const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=emulator-${Date.now()}.cpuprofile`] : [];
+  const emulator = await startEmulatorChild(nodeArgs);
   children.add(emulator.child);
   return emulator;
 }

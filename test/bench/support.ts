@@ -7,8 +7,8 @@ import { memoryKeyStore } from '../support/memory-key-store';
 const EMULATOR_MAIN = path.join(__dirname, '..', '..', 'apps', 'emulator', 'src', 'main.js');
 
 /** The emulator CLI (built) in a child process of its own, so its CPU and memory are measured apart. */
-export async function startEmulatorChild(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [EMULATOR_MAIN, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startEmulatorChild(nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, EMULATOR_MAIN, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 15_000);
