@@ -6,16 +6,17 @@ import { memoryKeyStore } from '../support/memory-key-store';
  *
  * (1) Enqueue: latency and throughput of accepting sends (`POST
  *     /connections/:id/send`: auth, validate, idempotent durable insert,
- *     enqueue) at a fixed request rate. No consumer runs for the benchmark
- *     connection. The load generator (autocannon) runs in its own process so
- *     that both sides' CPU can be reported.
+ *     enqueue) at a fixed request rate, open loop (each request due at its
+ *     slot, latency counted from the slot). No consumer runs for the benchmark
+ *     connection. The load generator runs in its own process so that both
+ *     sides' CPU can be reported.
  * (2) End to end: `--sessions` connections linked to the emulator (pacing
  *     off), `--messages` each, from the first request to the last message
  *     counted at the recipients; then the same number of bare Baileys sockets
  *     linked to the same emulator, each sending as many messages one at a time
  *     and waiting for the server ack (as the gateway's consumers do).
  *
- * Flags: --rate R (requests/s, default 1000) --seconds S (default 10)
+ * Flags: --rate R (requests/s, default 1000) --seconds S (default 20)
  *        --connections C (HTTP connections, default 50) --driver db|bullmq|both (default both)
  *        --sessions N (default 50) --messages M (per session, default 40)
  *        --skip-e2e / --skip-enqueue, --log-level L (gateway's LOG_LEVEL in the enqueue run, default warn)
@@ -29,7 +30,6 @@ import { memoryKeyStore } from '../support/memory-key-store';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
@@ -38,15 +38,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import pino from 'pino';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
-
-/** The part of autocannon's result used here (the package ships no types). */
-interface LoadResult {
-  requests: { total: number; average: number };
-  latency: { p50: number; p90: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
+import { openLoop, type OpenLoopResult } from './open-loop-load';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.DATABASE_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -67,7 +59,7 @@ const num = (name: string, fallback: number) => {
 const has = (name: string) => process.argv.includes(`--${name}`);
 
 const RATE = num('rate', 1000);
-const SECONDS = num('seconds', 10);
+const SECONDS = num('seconds', 20);
 const CONNECTIONS = num('connections', 50);
 const DRIVERS = (flag('driver', 'both') === 'both' ? ['db', 'bullmq'] : [flag('driver', 'both')]) as Array<'db' | 'bullmq'>;
 const SESSIONS = num('sessions', 50);
@@ -175,35 +167,32 @@ interface LoadJob {
   seconds: number;
 }
 
-/** The load generator's process: autocannon at a fixed rate, each request with a new messageId. */
+/** The load generator's process: an open-loop load at a fixed rate (see open-loop-load.ts), each request with a new messageId. */
 async function runLoadChild(job: LoadJob): Promise<void> {
-  const autocannon = createRequire(__filename)('autocannon') as (options: Record<string, unknown>) => Promise<LoadResult>;
   let counter = 0;
-  const body = (i: number) => JSON.stringify({ messageId: `bench-${randomUUID()}`, to: `5534${String(900000000 + (i % 1000))}`, type: 'text', body: `bench message ${i}` });
-  const request = {
-    method: 'POST' as const,
-    path: job.path,
-    headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' },
-    setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(counter++) }),
+  const body = () => {
+    const i = counter++;
+    return JSON.stringify({ messageId: `bench-${randomUUID()}`, to: `5534${String(900000000 + (i % 1000))}`, type: 'text', body: `bench message ${i}` });
   };
+  const request = { url: job.url, path: job.path, headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' }, body, connections: job.connections };
   // Warm-up (JIT, pools, prepared plans), not measured.
-  await autocannon({ url: job.url, connections: 10, amount: 1000, requests: [request] });
+  await openLoop({ ...request, rate: Math.min(job.rate, 500), seconds: 2 });
   await new Promise<void>((resolve) => process.send!({ warm: true }, () => resolve()));
   const cpu = process.cpuUsage();
-  const result = await autocannon({ url: job.url, connections: job.connections, overallRate: job.rate, duration: job.seconds, requests: [request] });
+  const result = await openLoop({ ...request, rate: job.rate, seconds: job.seconds });
   const used = process.cpuUsage(cpu);
   process.send!({ result, cpuSeconds: (used.user + used.system) / 1e6 }, () => process.exit(0));
 }
 
 /** Runs the load generator in its own process; `onWarm` is called when the measured run starts. */
-function load(job: LoadJob, onWarm: () => void): Promise<{ result: LoadResult; cpuSeconds: number }> {
+function load(job: LoadJob, onWarm: () => void): Promise<{ result: OpenLoopResult; cpuSeconds: number }> {
   const child = fork(__filename, ['--load-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.send(job);
   return new Promise((resolve, reject) => {
-    child.on('message', (message: { warm?: boolean; result?: LoadResult; cpuSeconds?: number }) => {
+    child.on('message', (message: { warm?: boolean; result?: OpenLoopResult; cpuSeconds?: number }) => {
       if (message.warm) onWarm();
-      else resolve(message as { result: LoadResult; cpuSeconds: number });
+      else resolve(message as { result: OpenLoopResult; cpuSeconds: number });
     });
     child.once('exit', (code) => {
       children.delete(child);
@@ -222,6 +211,8 @@ interface EnqueueResult {
   max: number;
   non2xx: number;
   errors: number;
+  /** The load generator's worst lag behind its schedule (ms), included in the latencies. */
+  schedulerLag: number;
   stored: number;
   gatewayCpu: number;
   loadCpu: number;
@@ -258,14 +249,15 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     await db.end();
     return {
       driver,
-      requests: result.requests.total,
-      rps: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
+      requests: result.requests,
+      rps: result.rps,
+      p50: result.latencyMs.p50,
+      p90: result.latencyMs.p90,
+      p99: result.latencyMs.p99,
+      max: result.latencyMs.max,
       non2xx: result.non2xx,
-      errors: result.errors + result.timeouts,
+      errors: result.errors,
+      schedulerLag: result.maxSchedulerLagMs,
       stored,
       gatewayCpu: round((gatewayCpu / wall) * 100, 0),
       loadCpu: round((cpuSeconds / SECONDS) * 100, 0),
@@ -557,8 +549,8 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `${table([
-        ['driver', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', 'gateway cpu %', 'load gen cpu %'],
-        ...enqueue.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored, r.gatewayCpu, r.loadCpu]),
+        ['driver', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', 'gateway cpu %', 'load gen cpu %', 'load gen lag ms'],
+        ...enqueue.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored, r.gatewayCpu, r.loadCpu, r.schedulerLag]),
       ])}\n`,
     );
   }

@@ -111,6 +111,28 @@ export function queueContract(name: string, makeStorage: () => Promise<QueueStor
       expect((await mq.enqueue(queue, 'MessageSend', { v: 6 }, { jobId: 'msg-1' })).created).toBe(false);
     });
 
+    it('adds a job whose id the caller declares new once, even when it is wrongly declared new again', async () => {
+      const queue = queueName('new-id');
+      expect((await mq.enqueue(queue, 'MessageSend', { v: 1 }, { jobId: 'fresh-1', newJobId: true })).jobId).toBe('fresh-1');
+      await mq.enqueueMany(queue, [
+        { name: 'MessageSend', payload: { v: 2 }, options: { jobId: 'fresh-2', newJobId: true } },
+        { name: 'MessageSend', payload: { v: 3 }, options: { jobId: 'fresh-1', newJobId: true } },
+      ]);
+      await mq.enqueue(queue, 'MessageSend', { v: 4 }, { jobId: 'fresh-2', newJobId: true });
+      // Jobs of one queue run in order: once the last one has run, any duplicate would have run before it.
+      await mq.enqueue(queue, 'MessageSend', { v: 5 }, { jobId: 'last', newJobId: true });
+      const payloads: Array<{ id: string; v: number }> = [];
+      await consume<{ v: number }>(queue, async (job) => {
+        payloads.push({ id: job.jobId, v: job.payload.v });
+      });
+      await waitFor(() => payloads.some((p) => p.id === 'last'), { what: 'the last job' });
+      expect(payloads).toEqual([
+        { id: 'fresh-1', v: 1 },
+        { id: 'fresh-2', v: 2 },
+        { id: 'last', v: 5 },
+      ]);
+    });
+
     it('runs one queue one job at a time in enqueue order while different queues run in parallel', async () => {
       const queues = [queueName('fifo-a'), queueName('fifo-b'), queueName('fifo-c')];
       const perQueue = 8;

@@ -35,13 +35,23 @@ export class SendJobs {
     return { attempts: sendMaxAttempts, baseDelayMs: sendRetryBaseDelayMs, factor: 2, maxDelayMs: Math.max(sendRetryBaseDelayMs, 10 * 60 * 1000) };
   }
 
-  enqueue(message: MessageRecord, jobId = message.jobId ?? message.id): Promise<EnqueueResult> {
+  /** `justInserted`: the caller created the row a moment ago, so its job cannot exist yet (the queue need not ask). */
+  enqueue(message: MessageRecord, { jobId = message.jobId ?? message.id, justInserted = false } = {}): Promise<EnqueueResult> {
     const delayMs = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - Date.now()) : 0;
-    return this.queue.enqueue<SendJobPayload>(sendQueueName(message.sessionId), SEND_JOB, { id: message.id, sessionId: message.sessionId }, { jobId, delayMs, retry: this.retry() });
+    return this.queue.enqueue<SendJobPayload>(
+      sendQueueName(message.sessionId),
+      SEND_JOB,
+      { id: message.id, sessionId: message.sessionId },
+      { jobId, delayMs, retry: this.retry(), newJobId: justInserted },
+    );
   }
 
-  /** Enqueues many messages with as few round trips as the queue allows (one `enqueueMany` per connection's queue). */
-  async enqueueMany(messages: ReadonlyArray<MessageRecord>): Promise<void> {
+  /**
+   * Enqueues many messages with as few round trips as the queue allows (one
+   * `enqueueMany` per connection's queue). `justInserted`: the rows were
+   * created by this call's caller a moment ago, so their jobs cannot exist yet.
+   */
+  async enqueueMany(messages: ReadonlyArray<MessageRecord>, { justInserted = false } = {}): Promise<void> {
     const byQueue = new Map<string, MessageRecord[]>();
     for (const m of messages) {
       const queue = sendQueueName(m.sessionId);
@@ -55,7 +65,7 @@ export class SendJobs {
           batch.map((m) => ({
             name: SEND_JOB,
             payload: { id: m.id, sessionId: m.sessionId },
-            options: { jobId: m.jobId ?? m.id, delayMs: m.scheduledAt ? Math.max(0, m.scheduledAt.getTime() - Date.now()) : 0, retry },
+            options: { jobId: m.jobId ?? m.id, delayMs: m.scheduledAt ? Math.max(0, m.scheduledAt.getTime() - Date.now()) : 0, retry, newJobId: justInserted },
           })),
         ),
       ),
@@ -68,7 +78,7 @@ export class SendJobs {
     if (message.jobId && (await this.queue.replayDeadLetter(queue, message.jobId))) return;
     const jobId = `${message.id}-r${message.replays}`;
     await this.messages.setJobId(message.id, jobId);
-    await this.enqueue(message, jobId);
+    await this.enqueue(message, { jobId });
   }
 
   state(message: MessageRecord) {

@@ -40,13 +40,13 @@ export class SendWriter {
     }
     const records = items.map((item) => stored.get(item.id));
     const created = records.filter((r): r is MessageRecord => r !== undefined);
-    if (created.length > 0) await this.jobs.enqueueMany(created);
+    if (created.length > 0) await this.jobs.enqueueMany(created, { justInserted: true });
     return records;
   }
 
   private async writeOne(item: NewOutgoing): Promise<MessageRecord | undefined> {
     const record = await this.messages.insertOutgoing(item);
-    if (record) await this.jobs.enqueue(record);
+    if (record) await this.jobs.enqueue(record, { justInserted: true });
     return record;
   }
 }

@@ -68,6 +68,13 @@ export interface EnqueueOptions {
   priority?: number;
   /** Overrides the queue's retry policy for this job. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * The caller has just created `jobId` for work it has never enqueued (the id
+   * of a row it inserted a moment ago), so a driver may skip asking whether the
+   * job exists. The add stays idempotent; only `created` is then reported true
+   * without a check.
+   */
+  newJobId?: boolean;
 }
 
 export interface NewJob<T = unknown> {

@@ -134,7 +134,7 @@ export class BullmqMessageQueue extends MessageQueue {
     assertJobName(name);
     const { jobId, opts, policy } = this.jobOptions(queue, options);
     // BullMQ treats a known id as a no-op but does not say so; ask first when the caller chose the id.
-    const existed = options?.jobId !== undefined && (await this.producer.exists(this.jobKey(queue, jobId))) === 1;
+    const existed = options?.jobId !== undefined && !options.newJobId && (await this.producer.exists(this.jobKey(queue, jobId))) === 1;
     if (existed) return { jobId, created: false };
     await this.queue(queue).add(name, { payload, policy } satisfies Envelope, opts);
     return { jobId, created: true };
@@ -145,7 +145,7 @@ export class BullmqMessageQueue extends MessageQueue {
     assertQueueName(queue);
     if (jobs.length === 0) return [];
     const prepared = jobs.map((job) => ({ job, name: assertJobName(job.name), ...this.jobOptions(queue, job.options) }));
-    const chosen = prepared.filter((p) => p.job.options?.jobId !== undefined);
+    const chosen = prepared.filter((p) => p.job.options?.jobId !== undefined && !p.job.options.newJobId);
     const existing = new Set<string>();
     if (chosen.length > 0) {
       const pipeline = this.producer.pipeline();

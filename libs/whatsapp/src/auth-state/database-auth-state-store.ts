@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Lease, SessionLeases } from '../../../sessions/src/ownership/session-leases';
+import { LeaseLostError, type Lease, type SessionLeases } from '../../../sessions/src/ownership/session-leases';
 import { AuthStateWipedError, CredentialsKeyError } from './auth-state.errors';
 import { decodeCreds, decodeKey, encodeJson } from './auth-state-codec';
 import { AuthStateStore, type OpenAuthState } from './auth-state-store';
@@ -223,7 +223,9 @@ export class DatabaseAuthStateStore extends AuthStateStore {
     if (writes.length === 0) return;
 
     try {
-      await this.dataSource.transaction(async (manager) => {
+      const upsertsOnly = writes.every((w) => w.deletes.length === 0) && writes.reduce((n, w) => n + w.upserts.length, 0) <= CHUNK;
+      if (upsertsOnly) await this.upsertKeysFenced(session, writes);
+      else await this.dataSource.transaction(async (manager) => {
         await this.leases.assertCurrent(manager, session.lease);
         for (const { type, upserts, deletes } of writes) {
           for (const batch of chunks(upserts)) {
@@ -251,6 +253,26 @@ export class DatabaseAuthStateStore extends AuthStateStore {
       for (const u of upserts) session.cache.set(cacheKey(type, u.id), u.json);
       for (const id of deletes) session.cache.set(cacheKey(type, id), null);
     }
+  }
+
+  /**
+   * The common write (a send's Signal session records): upserts only, as one
+   * statement that writes nothing unless the lease is current. Every row
+   * comes back (inserted or updated), so fewer rows means the lease was lost.
+   */
+  private async upsertKeysFenced(session: OpenSession, writes: Array<{ type: string; upserts: Array<{ id: string; sealed: Buffer }> }>): Promise<void> {
+    const rows = writes.flatMap(({ type, upserts }) => upserts.map((u) => [type, u.id, u.sealed] as const));
+    const lease = this.leases.currentCondition(session.lease, 2 + rows.length * 3);
+    const values = rows.map((_, i) => `($${2 + i * 3}::text, $${3 + i * 3}::text, $${4 + i * 3}::bytea)`).join(', ');
+    const written = await rowsOf(
+      this.dataSource,
+      `INSERT INTO session_keys (session_id, type, key_id, value, updated_at)
+       SELECT $1, v.type, v.key_id, v.value, now() FROM (VALUES ${values}) AS v(type, key_id, value) WHERE ${lease.sql}
+       ON CONFLICT (session_id, type, key_id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+       RETURNING 1`,
+      [session.sessionId, ...rows.flat(), ...lease.params],
+    );
+    if (written.length < rows.length) throw new LeaseLostError(session.lease);
   }
 
   private openValue(dataKey: Buffer, box: Buffer, aad: string): Buffer {

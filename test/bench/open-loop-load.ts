@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+
+/**
+ * An open-loop HTTP load at a fixed rate: request i is due at start + i / rate,
+ * whatever happened to the earlier ones, and its latency is counted from that
+ * due time (a request that waits for a free connection or for a late timer
+ * counts the wait). This is what "a fixed 1,000 req/s" means; autocannon's
+ * rate option instead sends each connection's share of a second back to back
+ * at the start of the second and pauses, and its coordinated-omission
+ * correction assumes one request per millisecond per connection, so its
+ * percentiles at a fixed rate describe bursts, not the rate.
+ */
+export interface OpenLoopOptions {
+  url: string;
+  method?: 'POST' | 'GET';
+  path: string;
+  headers: Record<string, string>;
+  body: (index: number) => string;
+  rate: number;
+  seconds: number;
+  connections: number;
+}
+
+export interface OpenLoopResult {
+  requests: number;
+  completed: number;
+  /** Completed requests per second over the time from the first due time to the last answer. */
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  /** How late the generator's own timer ran behind the schedule at worst (ms): its share of the latencies. */
+  maxSchedulerLagMs: number;
+}
+
+const TICK_MS = 1;
+
+export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const pool = new Pool(options.url, { connections: options.connections, pipelining: 1 });
+  const total = Math.round(options.rate * options.seconds);
+  const interval = 1000 / options.rate;
+  const latencies: number[] = [];
+  let completed = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let dispatched = 0;
+  let maxSchedulerLagMs = 0;
+  let lastAnswer = 0;
+  const start = performance.now() + 5;
+
+  const send = (index: number, due: number) => {
+    pool
+      .request({ method: options.method ?? 'POST', path: options.path, headers: options.headers, body: options.body(index) })
+      .then(async (response) => {
+        await response.body.dump();
+        if (response.statusCode < 200 || response.statusCode >= 300) non2xx++;
+      })
+      .catch(() => errors++)
+      .finally(() => {
+        lastAnswer = performance.now();
+        latencies.push(lastAnswer - due);
+        completed++;
+      });
+  };
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      // Everything due by now goes out now; its latency still counts from its due time.
+      while (dispatched < total && start + dispatched * interval <= now) {
+        const due = start + dispatched * interval;
+        maxSchedulerLagMs = Math.max(maxSchedulerLagMs, now - due);
+        send(dispatched, due);
+        dispatched++;
+      }
+      if (dispatched < total) setTimeout(tick, TICK_MS);
+      else resolve();
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  });
+  const deadline = performance.now() + 60_000;
+  while (completed < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await pool.close();
+
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q: number) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]) : 0);
+  return {
+    requests: total,
+    completed,
+    rps: Math.round(completed / ((lastAnswer - start) / 1000)),
+    latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) },
+    non2xx,
+    errors: errors + (total - completed),
+    maxSchedulerLagMs: round(maxSchedulerLagMs),
+  };
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
