@@ -6,6 +6,8 @@ import { DomainEvent } from './domain-event';
 import { InProcessEventBus } from './in-process-event-bus';
 
 const CHANNEL = 'wagw:events';
+/** Every process's origin id has this length (6 random bytes in hex), so a message splits without a separator. */
+const ORIGIN_LENGTH = 12;
 
 /**
  * In distributed mode live listeners (SSE streams) may sit in another process
@@ -16,7 +18,7 @@ const CHANNEL = 'wagw:events';
 @Injectable()
 export class RedisEventRelay implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RedisEventRelay');
-  private readonly origin = randomBytes(6).toString('hex');
+  private readonly origin = randomBytes(ORIGIN_LENGTH / 2).toString('hex');
   private publisher?: Redis;
   private subscriber?: Redis;
 
@@ -27,7 +29,8 @@ export class RedisEventRelay implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.redisUrl) return;
-    this.publisher = new Redis(this.config.redisUrl, { connectionName: 'events-publisher', maxRetriesPerRequest: 2 });
+    // Events come in bursts (a receipt's statuses, a batch of sends): publishes of one tick share one write.
+    this.publisher = new Redis(this.config.redisUrl, { connectionName: 'events-publisher', maxRetriesPerRequest: 2, enableAutoPipelining: true });
     this.subscriber = new Redis(this.config.redisUrl, { connectionName: 'events-subscriber' });
     for (const client of [this.publisher, this.subscriber]) client.on('error', (error) => this.logger.warn(`redis: ${error.message}`));
     this.subscriber.on('message', (_channel: string, raw: string) => this.receive(raw));
@@ -36,13 +39,14 @@ export class RedisEventRelay implements OnModuleInit, OnApplicationShutdown {
   }
 
   private relay(event: DomainEvent): void {
-    this.publisher!.publish(CHANNEL, JSON.stringify({ origin: this.origin, event })).catch((error: Error) => this.logger.warn(`event not relayed: ${error.message}`));
+    this.publisher!.publish(CHANNEL, `${this.origin}${JSON.stringify(event)}`).catch((error: Error) => this.logger.warn(`event not relayed: ${error.message}`));
   }
 
+  /** A message is this process's origin id followed by the event's JSON; a process's own events come back to it and are skipped unparsed. */
   private receive(raw: string): void {
+    if (raw.startsWith(this.origin)) return;
     try {
-      const { origin, event } = JSON.parse(raw) as { origin: string; event: DomainEvent };
-      if (origin !== this.origin) this.bus.broadcastLocally(event);
+      this.bus.broadcastLocally(JSON.parse(raw.slice(ORIGIN_LENGTH)) as DomainEvent);
     } catch (error) {
       this.logger.warn(`malformed relayed event: ${(error as Error).message}`);
     }

@@ -104,6 +104,16 @@ export interface NewIncoming {
   at: Date;
 }
 
+export interface DeliveryReceipt {
+  sessionId: string;
+  waMessageId: string;
+  status: DeliveryStatus;
+  at: Date;
+}
+
+/** Identifies an outgoing message by what a receipt names. */
+export const deliveryKey = (sessionId: string, waMessageId: string) => `${sessionId}\0${waMessageId}`;
+
 export interface MessageFilters {
   direction?: 'in' | 'out';
   status?: MessageStatus;
@@ -238,14 +248,24 @@ export class MessagesRepository {
     return rows[0] ? { message: toRecord(rows[0]), sessionConfig: asJson<Record<string, unknown> | null>(rows[0].session_config) ?? undefined } : undefined;
   }
 
-  /** The server ack. A receipt may have arrived first: the status then stays ahead, only the `sent` time is added. */
-  markSent(id: string, ackAt: Date): Promise<MessageRecord | undefined> {
-    return this.one(
-      `UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
-         status_times = $2::jsonb || status_times, error = NULL, dead_lettered_at = NULL, processed_at = $3, updated_at = now()
-       WHERE id = $1 AND status <> 'failed' RETURNING ${COLUMNS}`,
-      [id, stamp('sent', ackAt), ackAt],
+  /**
+   * Server acks, many at once (see StatusWriter). A receipt may have arrived
+   * first: the status then stays ahead, only the `sent` time is added. Ids
+   * must be distinct; the result holds the rows that changed, by id.
+   */
+  async markSentMany(acks: ReadonlyArray<{ id: string; ackAt: Date }>): Promise<Map<string, MessageRecord>> {
+    if (acks.length === 0) return new Map();
+    const values = acks.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}::jsonb, $${i * 3 + 3}::timestamptz)`).join(', ');
+    const rows = returned(
+      await this.dataSource.query(
+        `UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
+           status_times = v.k_stamp || status_times, error = NULL, dead_lettered_at = NULL, processed_at = v.k_ack_at, updated_at = now()
+         FROM (VALUES ${values}) AS v(k_id, k_stamp, k_ack_at)
+         WHERE messages.id = v.k_id AND status <> 'failed' RETURNING ${COLUMNS}`,
+        acks.flatMap((a) => [a.id, stamp('sent', a.ackAt), a.ackAt]),
+      ),
     );
+    return new Map(rows.map((row) => [row.id as string, toRecord(row)]));
   }
 
   markRetrying(id: string, error: MessageError, at = new Date()): Promise<MessageRecord | undefined> {
@@ -275,19 +295,33 @@ export class MessagesRepository {
   }
 
   /**
-   * A receipt: moves the message forward only, recording the time of the
-   * statuses it implies (a `read` before the ack also records `sent` and
-   * `delivered`) without overwriting times already known. A receipt proves
-   * delivery, so it also takes a failed message out of the dead-letter queue.
+   * Receipts, many at once (see StatusWriter): each moves its message forward
+   * only, recording the time of the statuses it implies (a `read` before the
+   * ack also records `sent` and `delivered`) without overwriting times already
+   * known. A receipt proves delivery, so it also takes a failed message out of
+   * the dead-letter queue. One receipt per message per call; the result holds
+   * the rows that changed, by `deliveryKey`.
    */
-  advanceDelivery(sessionId: string, waMessageId: string, status: DeliveryStatus, at: Date): Promise<MessageRecord | undefined> {
-    const implied = Object.fromEntries(impliedDeliveryStatuses(status).map((s) => [s, at.toISOString()]));
-    const rank = ['sent', 'delivered', 'read', 'played'].indexOf(status) + 2;
-    return this.one(
-      `UPDATE messages SET status = $3, status_times = $4::jsonb || status_times || $5::jsonb, dead_lettered_at = NULL, updated_at = now()
-       WHERE session_id = $1 AND wa_message_id = $2 AND direction = 'out' AND ${SQL_STATUS_RANK} < $6 RETURNING ${COLUMNS}`,
-      [sessionId, waMessageId, status, JSON.stringify(implied), stamp(status, at), rank],
+  async advanceDeliveryMany(receipts: ReadonlyArray<DeliveryReceipt>): Promise<Map<string, MessageRecord>> {
+    if (receipts.length === 0) return new Map();
+    const values = receipts.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::jsonb, $${i * 6 + 5}::jsonb, $${i * 6 + 6}::int)`).join(', ');
+    const rows = returned(
+      await this.dataSource.query(
+        `UPDATE messages SET status = v.k_status, status_times = v.k_implied || status_times || v.k_stamp, dead_lettered_at = NULL, updated_at = now()
+         FROM (VALUES ${values}) AS v(k_session, k_wa_id, k_status, k_implied, k_stamp, k_rank)
+         WHERE messages.session_id = v.k_session AND messages.wa_message_id = v.k_wa_id AND direction = 'out' AND ${SQL_STATUS_RANK} < v.k_rank
+         RETURNING ${COLUMNS}`,
+        receipts.flatMap((r) => [
+          r.sessionId,
+          r.waMessageId,
+          r.status,
+          JSON.stringify(Object.fromEntries(impliedDeliveryStatuses(r.status).map((s) => [s, r.at.toISOString()]))),
+          stamp(r.status, r.at),
+          ['sent', 'delivered', 'read', 'played'].indexOf(r.status) + 2,
+        ]),
+      ),
     );
+    return new Map(rows.map((row) => [deliveryKey(row.session_id as string, row.wa_message_id as string), toRecord(row)]));
   }
 
   /** Takes a message out of the dead-letter queue for another round of attempts, same messageId and WhatsApp id. */

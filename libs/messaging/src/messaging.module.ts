@@ -13,6 +13,7 @@ import { SendConsumerFollower } from './send-consumer-follower';
 import { SendService } from './send.service';
 import { SendWriter } from './send-writer';
 import { SessionGatewayRef } from './session-gateway-ref';
+import { StatusWriter } from './status-writer';
 import { StoredMessageEventSink } from './stored-message-event-sink';
 
 /**
@@ -28,7 +29,7 @@ export class MessagingModule {
     const common: Provider[] = [MessagesRepository, SendJobs, MessageEvents];
     const apiProviders: Provider[] = api ? [SendService, SendWriter, MessagingApiService] : [];
     const workerProviders: Provider[] = worker
-      ? [SessionGatewayRef, MessagingWorker, SendReconciler, StoredMessageEventSink, { provide: MessageEventSink, useExisting: StoredMessageEventSink },
+      ? [SessionGatewayRef, MessagingWorker, StatusWriter, SendReconciler, StoredMessageEventSink, { provide: MessageEventSink, useExisting: StoredMessageEventSink },
           SendConsumerFollower,
           { provide: SessionOwnershipListener, useExisting: SendConsumerFollower },
         ]

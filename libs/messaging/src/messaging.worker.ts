@@ -6,6 +6,7 @@ import { PermanentJobError } from '../../queue/src/errors';
 import { JobHandlerRegistry } from '../../queue/src/job-handler-registry';
 import { MessageQueue, type Consumer, type JobContext } from '../../queue/src/message-queue';
 import { MessageEvents } from './message-events';
+import { StatusWriter } from './status-writer';
 import { MessagesRepository, type MessageError, type MessageRecord } from './messages.repository';
 import { toOutgoingMessage } from './outgoing-message';
 import { SEND_JOB, sendQueueName, type SendJobPayload } from './send-jobs';
@@ -32,6 +33,7 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     private readonly queue: MessageQueue,
     private readonly registry: JobHandlerRegistry,
     private readonly messages: MessagesRepository,
+    private readonly statuses: StatusWriter,
     private readonly events: MessageEvents,
     private readonly gateway: SessionGatewayRef,
     private readonly config: AppConfig,
@@ -94,7 +96,7 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     // The gap counts from when WhatsApp took the message, not from when the send began: a slow first send
     // (device lookup, session setup) must not shorten the gap before the next one.
     this.pacer.record(message.sessionId, message.to, pacing);
-    const sent = await this.messages.markSent(message.id, ackAt);
+    const sent = await this.statuses.markSent(message.id, ackAt);
     this.metrics.messagesSent.inc({ type: message.type });
     if (sent) await this.events.status(sent, 'sent');
   }

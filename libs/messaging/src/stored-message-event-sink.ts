@@ -4,6 +4,7 @@ import { MessageEventSink, type DeliveryStatus, type IncomingMessage, type Outgo
 import { Metrics } from '../../observability/src/metrics';
 import { MessageEvents } from './message-events';
 import { MessagesRepository } from './messages.repository';
+import { StatusWriter } from './status-writer';
 import { toOutgoingMessage } from './outgoing-message';
 
 /** What the engine reports about messages, stored and turned into events. */
@@ -11,6 +12,7 @@ import { toOutgoingMessage } from './outgoing-message';
 export class StoredMessageEventSink extends MessageEventSink {
   constructor(
     private readonly messages: MessagesRepository,
+    private readonly statuses: StatusWriter,
     private readonly events: MessageEvents,
     private readonly metrics: Metrics,
   ) {
@@ -42,7 +44,7 @@ export class StoredMessageEventSink extends MessageEventSink {
       }
       return;
     }
-    const advanced = await this.messages.advanceDelivery(sessionId, waMessageId, status, at);
+    const advanced = await this.statuses.advanceDelivery({ sessionId, waMessageId, status, at });
     if (!advanced) return;
     // WhatsApp may report only the furthest status (a read without its delivery): every status the
     // message reached gets its event. Event ids are per status, so one already published is not delivered twice.
