@@ -19,6 +19,7 @@ import { memoryKeyStore } from '../support/memory-key-store';
  * Flags: --rate R (requests/s, default 1000) --seconds S (default 20)
  *        --connections C (HTTP connections, default 50) --driver db|bullmq|both (default both)
  *        --sessions N (default 50) --messages M (per session, default 40)
+ *        --topology all|split|both (end to end: one gateway process, an API process + a worker process, or each in turn; default both)
  *        --skip-e2e / --skip-enqueue, --log-level L (gateway's LOG_LEVEL in the enqueue run, default warn)
  *        --key admin|connection (the API key the enqueue load uses, default admin)
  *        --cpu-prof DIR (CPU profile of the gateway, in both halves)
@@ -29,7 +30,7 @@ import { memoryKeyStore } from '../support/memory-key-store';
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,7 @@ import makeWASocket, { initAuthCreds, makeCacheableSignalKeyStore, type WASocket
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import pino from 'pino';
+import { Pool } from 'undici';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
 import { openLoop, type OpenLoopResult } from './open-loop-load';
 
@@ -61,6 +63,9 @@ const has = (name: string) => process.argv.includes(`--${name}`);
 const RATE = num('rate', 1000);
 const SECONDS = num('seconds', 20);
 const CONNECTIONS = num('connections', 50);
+type Topology = 'all' | 'split';
+/** End to end: the gateway as one process (`all`), as an API process and a worker process (`split`), or both in turn. */
+const TOPOLOGIES = (flag('topology', 'both') === 'both' ? ['all', 'split'] : [flag('topology', 'both')]) as Topology[];
 const DRIVERS = (flag('driver', 'both') === 'both' ? ['db', 'bullmq'] : [flag('driver', 'both')]) as Array<'db' | 'bullmq'>;
 const SESSIONS = num('sessions', 50);
 const MESSAGES = num('messages', 40);
@@ -90,6 +95,21 @@ function cpuSecondsOf(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds used so far by the PostgreSQL and Redis servers on this machine (all their processes alive now). */
+function servicesCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm === 'postgres' || comm === 'redis-server') total += cpuSecondsOf(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
 }
 
 const children = new Set<ChildProcess>();
@@ -364,18 +384,20 @@ async function phasesOf(databaseUrl: string): Promise<Delivery['phases']> {
 }
 
 /** Gateway sessions: link each to its phone, then send `MESSAGES` each through the API and count them at the recipients. */
-async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: ChildProcess; url: string }): Promise<Delivery> {
+async function gatewayEndToEnd(driver: 'db' | 'bullmq', topology: Topology, emulator: { child: ChildProcess; url: string }): Promise<Delivery> {
   const database = await createDatabase();
   const prefix = `bench-send-${randomBytes(3).toString('hex')}`;
   let child: ChildProcess | undefined;
+  let worker: ChildProcess | undefined;
   const sessionIds: string[] = [];
   try {
-    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=gateway-e2e-${driver}-${Date.now()}.cpuprofile`] : [];
-    const gateway = await startGateway(
-      { ...gatewayEnv(driver, database.url, prefix), WA_SANDBOX_URL: emulator.url, SESSION_RECONCILE_INTERVAL_MS: '200', SESSION_COMMAND_POLL_MS: '50', SESSION_RESTORE_JITTER_MS: '20' },
-      nodeArgs,
-    );
+    const nodeArgs = (role: string) => (CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=gateway-e2e-${driver}-${role}-${Date.now()}.cpuprofile`] : []);
+    const env = { ...gatewayEnv(driver, database.url, prefix), WA_SANDBOX_URL: emulator.url, SESSION_RECONCILE_INTERVAL_MS: '200', SESSION_COMMAND_POLL_MS: '50', SESSION_RESTORE_JITTER_MS: '20' };
+    // `split`: the API in one process and the sessions in another, as deployed to scale out (docker-compose.yml).
+    const gateway = await startGateway({ ...env, ROLE: topology === 'split' ? 'api' : 'all' }, nodeArgs(topology === 'split' ? 'api' : 'all'));
     child = gateway.child;
+    if (topology === 'split') worker = (await startGateway({ ...env, ROLE: 'worker' }, nodeArgs('worker'))).child;
+    const gatewayCpu = () => cpuSecondsOf(child!.pid) + cpuSecondsOf(worker?.pid);
     const own = await createPhones(emulator.url, SESSIONS);
     const recipients = await createPhones(emulator.url, SESSIONS);
     const api = (p: string, init: { method?: string; body?: unknown } = {}) => http<any>(`${gateway.url}${p}`, { ...init, key: ADMIN_KEY });
@@ -395,16 +417,21 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
     const before = await receivedBy(emulator.url, recipientSet);
     const total = SESSIONS * MESSAGES;
     const commitsBefore = await commitsOf(database.url);
-    const cpu = { gateway: cpuSecondsOf(child.pid), emulator: cpuSecondsOf(emulator.child.pid), bench: process.cpuUsage() };
+    const cpu = { gateway: gatewayCpu(), services: servicesCpuSeconds(), emulator: cpuSecondsOf(emulator.child.pid), bench: process.cpuUsage() };
     const started = Date.now();
     const sends = ordered.flatMap((sessionId, s) =>
       Array.from({ length: MESSAGES }, (_, m) => ({ sessionId, body: { messageId: randomUUID(), to: recipients[s], type: 'text', body: `e2e ${s}/${m}` } })),
     );
     // Interleaved so every session has work from the start.
     sends.sort((a, b) => Number(a.body.body.split('/')[1]) - Number(b.body.body.split('/')[1]));
+    // A keep-alive pool: the bench's own HTTP client shares the two cores with everything measured, so it should be cheap.
+    const pool = new Pool(gateway.url, { connections: CONNECTIONS });
+    const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
     const accepting = inLanes(sends, CONNECTIONS, async ({ sessionId, body }) => {
-      await api(`/connections/${sessionId}/send`, { method: 'POST', body });
-    });
+      const response = await pool.request({ method: 'POST', path: `/connections/${sessionId}/send`, headers, body: JSON.stringify(body) });
+      const text = await response.body.text();
+      if (response.statusCode !== 202) throw new Error(`send: ${response.statusCode} ${text}`);
+    }).finally(() => pool.close());
     let acceptError: unknown;
     accepting.catch((error) => (acceptError = error));
     await until(async () => {
@@ -425,12 +452,14 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', emulator: { child: Child
       phases,
       commitsPerMessage,
       cpu: {
-        gateway: round(cpuSecondsOf(child.pid) - cpu.gateway, 1),
+        gateway: round(gatewayCpu() - cpu.gateway, 1),
+        services: round(servicesCpuSeconds() - cpu.services, 1),
         emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1),
         bench: round((bench.user + bench.system) / 1e6, 1),
       },
     };
   } finally {
+    if (worker) await stop(worker);
     if (child) await stop(child);
     if (driver === 'bullmq') await obliterateQueues(prefix, sessionIds);
     await database.drop();
@@ -484,7 +513,7 @@ async function bareEndToEnd(emulator: { child: ChildProcess; url: string }): Pro
     const recipientSet = new Set(recipients);
     const before = await receivedBy(emulator.url, recipientSet);
     const total = SESSIONS * MESSAGES;
-    const cpu = { emulator: cpuSecondsOf(emulator.child.pid), bench: process.cpuUsage() };
+    const cpu = { emulator: cpuSecondsOf(emulator.child.pid), services: servicesCpuSeconds(), bench: process.cpuUsage() };
     const started = Date.now();
     await Promise.all(
       linked.map(async ({ sock, acked }, s) => {
@@ -505,7 +534,7 @@ async function bareEndToEnd(emulator: { child: ChildProcess; url: string }): Pro
       messages: total,
       seconds,
       msgsPerSec: round(total / seconds, 0),
-      cpu: { emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1), bench: round((bench.user + bench.system) / 1e6, 1) },
+      cpu: { emulator: round(cpuSecondsOf(emulator.child.pid) - cpu.emulator, 1), services: round(servicesCpuSeconds() - cpu.services, 1), bench: round((bench.user + bench.system) / 1e6, 1) },
     };
   } finally {
     for (const sock of sockets) {
@@ -555,15 +584,17 @@ async function main(): Promise<void> {
     );
   }
 
-  const e2e: Array<{ driver: string; delivery: Delivery }> = [];
+  const e2e: Array<{ driver: string; topology: Topology; delivery: Delivery }> = [];
   let bare: Delivery | undefined;
   if (!has('skip-e2e')) {
     const emulator = await startEmulator();
     try {
       await connectToSandbox({ sandboxUrl: emulator.url, timeoutMs: 10_000 });
-      for (const driver of DRIVERS) {
-        process.stdout.write(`end to end, ${driver}: ${SESSIONS} sessions x ${MESSAGES} messages, pacing off...\n`);
-        e2e.push({ driver, delivery: await gatewayEndToEnd(driver, emulator) });
+      for (const topology of TOPOLOGIES) {
+        for (const driver of DRIVERS) {
+          process.stdout.write(`end to end, ${driver}, ${topology === 'all' ? 'one process' : 'api + worker'}: ${SESSIONS} sessions x ${MESSAGES} messages, pacing off...\n`);
+          e2e.push({ driver, topology, delivery: await gatewayEndToEnd(driver, topology, emulator) });
+        }
       }
       process.stdout.write(`bare Baileys: ${SESSIONS} sockets x ${MESSAGES} messages...\n`);
       bare = await bareEndToEnd(emulator);
@@ -572,21 +603,22 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `${table([
-        ['run', 'messages', 'seconds', 'msgs/s', 'gateway cpu s', 'emulator cpu s', 'bench cpu s'],
-        ...e2e.map(({ driver, delivery: d }) => [`gateway ${driver}`, d.messages, round(d.seconds, 1), d.msgsPerSec, d.cpu.gateway, d.cpu.emulator, d.cpu.bench]),
-        ...(bare ? [['bare Baileys', bare.messages, round(bare.seconds, 1), bare.msgsPerSec, '-', bare.cpu.emulator, bare.cpu.bench]] : []),
+        ['run', 'messages', 'seconds', 'msgs/s', 'gateway cpu s', 'emulator cpu s', 'postgres+redis cpu s', 'bench cpu s'],
+        ...e2e.map(({ driver, topology, delivery: d }) => [`gateway ${driver} ${topology}`, d.messages, round(d.seconds, 1), d.msgsPerSec, d.cpu.gateway, d.cpu.emulator, d.cpu.services, d.cpu.bench]),
+        ...(bare ? [['bare Baileys', bare.messages, round(bare.seconds, 1), bare.msgsPerSec, '-', bare.cpu.emulator, bare.cpu.services, bare.cpu.bench]] : []),
       ])}\n`,
     );
-    for (const { driver, delivery } of e2e) {
+    for (const { driver, topology, delivery } of e2e) {
       const p = delivery.phases;
-      if (p) process.stdout.write(`gateway ${driver}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, ack->next sending ${p.sentToNextSending}; ${delivery.commitsPerMessage} commits per message\n`);
+      if (p) process.stdout.write(`gateway ${driver} ${topology}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, ack->next sending ${p.sentToNextSending}; ${delivery.commitsPerMessage} commits per message\n`);
     }
   }
 
   process.stdout.write(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min; other work on the machine shows here)\n`);
   // The target is on PostgreSQL + Redis: report the BullMQ runs when there are some.
   const headline = enqueue.find((r) => r.driver === 'bullmq') ?? enqueue[0];
-  const e2eHeadline = (e2e.find((r) => r.driver === 'bullmq') ?? e2e[0])?.delivery;
+  const best = (runs: typeof e2e) => [...runs].sort((a, b) => b.delivery.msgsPerSec - a.delivery.msgsPerSec)[0];
+  const e2eHeadline = (best(e2e.filter((r) => r.driver === 'bullmq')) ?? best(e2e))?.delivery;
   const summary = {
     enqueueRps: headline?.rps ?? null,
     enqueueP50Ms: headline?.p50 ?? null,
@@ -603,7 +635,7 @@ async function main(): Promise<void> {
     sessions: SESSIONS,
     messages: MESSAGES,
     enqueue: Object.fromEntries(enqueue.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, non2xx: r.non2xx, stored: r.stored, gatewayCpuPct: r.gatewayCpu, loadCpuPct: r.loadCpu }])),
-    e2e: Object.fromEntries(e2e.map((r) => [r.driver, r.delivery.msgsPerSec])),
+    e2e: Object.fromEntries(e2e.map((r) => [`${r.driver} ${r.topology}`, r.delivery.msgsPerSec])),
   };
   process.stdout.write(`RESULT ${JSON.stringify(summary)}\n`);
 }
