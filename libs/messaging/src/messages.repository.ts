@@ -227,25 +227,28 @@ export class MessagesRepository {
     );
   }
 
-  /** Starts an attempt; undefined when the message is no longer waiting to be sent (already sent, failed, gone). */
-  async markSending(id: string, at = new Date()): Promise<MessageRecord | undefined> {
-    return (await this.startSending(id, at))?.message;
-  }
-
   /**
-   * `markSending` that also reads the connection's current config (for
-   * pacing) in the same statement: one round trip before the send instead of three.
+   * Starts attempts, many at once (see StatusWriter): each message still
+   * waiting to be sent becomes `sending`, and the connection's current config
+   * (for pacing) is read in the same statement, one round trip before a send
+   * instead of three. Ids must be distinct; the result holds those that
+   * started, by id (one already sent, failed or gone is left alone).
    */
-  async startSending(id: string, at = new Date()): Promise<{ message: MessageRecord; sessionConfig: Record<string, unknown> | undefined } | undefined> {
+  async startSendingMany(attempts: ReadonlyArray<{ id: string; at: Date }>): Promise<Map<string, { message: MessageRecord; sessionConfig: Record<string, unknown> | undefined }>> {
+    if (attempts.length === 0) return new Map();
+    const values = attempts.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}::jsonb, $${i * 3 + 3}::timestamptz)`).join(', ');
     const rows = returned(
       await this.dataSource.query(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || $2::jsonb, updated_at = $3
-         WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || v.k_stamp, updated_at = v.k_at
+         FROM (VALUES ${values}) AS v(k_id, k_stamp, k_at)
+         WHERE messages.id = v.k_id AND status IN ('queued', 'retrying', 'sending')
          RETURNING ${COLUMNS}, (SELECT s.config FROM sessions s WHERE s.id = messages.session_id AND s.deleted_at IS NULL) AS session_config`,
-        [id, stamp('sending', at), at],
+        attempts.flatMap((a) => [a.id, stamp('sending', a.at), a.at]),
       ),
     );
-    return rows[0] ? { message: toRecord(rows[0]), sessionConfig: asJson<Record<string, unknown> | null>(rows[0].session_config) ?? undefined } : undefined;
+    return new Map(
+      rows.map((row) => [row.id as string, { message: toRecord(row), sessionConfig: asJson<Record<string, unknown> | null>(row.session_config) ?? undefined }]),
+    );
   }
 
   /**

@@ -74,7 +74,7 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
 
   async handle(job: JobContext<SendJobPayload>): Promise<void> {
     // Only a message still waiting to be sent starts an attempt: one sent, failed or gone since the job was made is left alone (handlers run at least once).
-    const started = await this.messages.startSending(job.payload.id);
+    const started = await this.statuses.startSending(job.payload.id);
     if (!started) return;
     try {
       await this.send(started.message, started.sessionConfig);

@@ -6,8 +6,12 @@ const record = (id: string, status: string) => ({ id, status }) as unknown as Me
 
 /** A repository that records each statement's items; a message "changes" unless listed in `unchanged`. */
 function fakes(unchanged: string[] = []) {
-  const statements = { acks: [] as string[][], receipts: [] as string[][] };
+  const statements = { attempts: [] as string[][], acks: [] as string[][], receipts: [] as string[][] };
   const messages = {
+    startSendingMany: async (attempts: Array<{ id: string }>) => {
+      statements.attempts.push(attempts.map((a) => a.id));
+      return new Map(attempts.filter((a) => !unchanged.includes(a.id)).map((a) => [a.id, { message: record(a.id, 'sending'), sessionConfig: undefined }]));
+    },
     markSentMany: async (acks: Array<{ id: string }>) => {
       statements.acks.push(acks.map((a) => a.id));
       return new Map(acks.filter((a) => !unchanged.includes(a.id)).map((a) => [a.id, record(a.id, 'sent')]));
@@ -28,6 +32,13 @@ describe('StatusWriter', () => {
     const results = await Promise.all(['m1', 'm2', 'm3'].map((id) => writer.markSent(id, new Date())));
     expect(statements.acks).toEqual([['m1', 'm2', 'm3']]);
     expect(results.map((r) => r?.id)).toEqual(['m1', undefined, 'm3']);
+  });
+
+  it('starts attempts arriving together in one statement; a message no longer waiting gets undefined', async () => {
+    const { writer, statements } = fakes(['m2']);
+    const results = await Promise.all(['m1', 'm2'].map((id) => writer.startSending(id)));
+    expect(statements.attempts).toEqual([['m1', 'm2']]);
+    expect(results.map((r) => r?.message.status)).toEqual(['sending', undefined]);
   });
 
   it('puts two receipts of one message in successive statements, in arrival order', async () => {

@@ -2,18 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { GroupCommit } from './group-commit';
 import { deliveryKey, MessagesRepository, type DeliveryReceipt, type MessageRecord } from './messages.repository';
 
-/** Acks and receipts arriving at the same time share one statement; beyond this a batch waits for the next. */
+type StartedAttempt = { message: MessageRecord; sessionConfig: Record<string, unknown> | undefined };
+
+/** Attempts, acks and receipts arriving at the same time share one statement; beyond this a batch waits for the next. */
 const MAX_BATCH = 200;
 const MAX_IN_FLIGHT = 2;
 
 /**
- * Status changes reported by WhatsApp (server acks, receipts), written in
- * group commits: under load every session's acks and receipts arrive at
- * once, and one UPDATE for all of them replaces one per message. Each caller
+ * The status changes of sending — attempts starting, and what WhatsApp
+ * reports (server acks, receipts) — written in group commits: under load
+ * every session's consumer starts, and every session's acks and receipts
+ * arrive, at once; one UPDATE for all of them replaces one per message. Each caller
  * still resumes only once its own change is stored, with its own row.
  */
 @Injectable()
 export class StatusWriter {
+  private readonly attempts = new GroupCommit<{ id: string; at: Date }, StartedAttempt | undefined>((items) => this.writeAttempts(items), {
+    maxBatch: MAX_BATCH,
+    maxInFlight: MAX_IN_FLIGHT,
+  });
   private readonly acks = new GroupCommit<{ id: string; ackAt: Date }, MessageRecord | undefined>((items) => this.writeAcks(items), {
     maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
@@ -25,6 +32,11 @@ export class StatusWriter {
 
   constructor(private readonly messages: MessagesRepository) {}
 
+  /** Starts an attempt (see MessagesRepository.startSending); undefined when the message is no longer waiting to be sent. */
+  startSending(id: string, at = new Date()): Promise<StartedAttempt | undefined> {
+    return this.attempts.add({ id, at });
+  }
+
   /** The server ack of a send; undefined when the message did not change (failed meanwhile, gone). */
   markSent(id: string, ackAt: Date): Promise<MessageRecord | undefined> {
     return this.acks.add({ id, ackAt });
@@ -33,6 +45,13 @@ export class StatusWriter {
   /** A receipt; undefined when it moves nothing forward (an older or repeated receipt, an unknown message). */
   advanceDelivery(receipt: DeliveryReceipt): Promise<MessageRecord | undefined> {
     return this.receipts.add(receipt);
+  }
+
+  private writeAttempts(items: Array<{ id: string; at: Date }>): Promise<Array<StartedAttempt | undefined>> {
+    return inRounds(items, (attempt) => attempt.id, async (round) => {
+      const written = await this.messages.startSendingMany(round);
+      return round.map((attempt) => written.get(attempt.id));
+    });
   }
 
   private writeAcks(items: Array<{ id: string; ackAt: Date }>): Promise<Array<MessageRecord | undefined>> {
