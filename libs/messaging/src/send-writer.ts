@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GroupCommit, ItemFailure } from './group-commit';
+import { GroupCommit, ItemFailure } from '../../persistence/src/group-commit';
 import { MessagesRepository, type MessageRecord, type NewOutgoing } from './messages.repository';
 import { SendJobs } from './send-jobs';
 

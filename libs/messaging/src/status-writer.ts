@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../../persistence/src/group-commit';
 import { deliveryKey, MessagesRepository, type DeliveryReceipt, type MessageRecord } from './messages.repository';
 
 type StartedAttempt = { message: MessageRecord; sessionConfig: Record<string, unknown> | undefined };

@@ -7,7 +7,7 @@ import { type DeliveryJob, deliveryJobId, type FirstAttemptsJob, WEBHOOK_DELIVER
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { type AttemptTarget, DeliveryStore, type SuccessRecord } from './delivery-store';
 import { EndpointLimiter } from './endpoint-limiter';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../../../persistence/src/group-commit';
 import { createPinnedAgent } from './pinned-agent';
 import { nextAttemptDelayMs } from './retry-schedule';
 import { signatureHeader } from './signing';

@@ -6,7 +6,7 @@ import { MessageQueue, type JobContext } from '../../../queue/src';
 import { type FirstAttemptsJob, WEBHOOK_DELIVERY_QUEUE, WebhookJob } from '../jobs';
 import { SubscriptionDirectory } from '../subscriptions/subscription-directory';
 import { DeliveryStore } from './delivery-store';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../../../persistence/src/group-commit';
 
 /** The body every receiver gets (API.md); built once per event so every retry signs the same bytes. */
 export const deliveryBody = (event: DomainEvent): string =>

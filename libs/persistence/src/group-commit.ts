@@ -21,7 +21,8 @@ export class GroupCommit<I, O> {
   constructor(
     /** Writes a batch; returns one result per item, in order (an `ItemFailure` rejects that item only). */
     private readonly write: (items: I[]) => Promise<Array<O | ItemFailure>>,
-    private readonly options: { maxBatch: number; maxInFlight: number },
+    /** `maxInFlight`: batches written at once (default 1); a second one may start while the first waits on the database. */
+    private readonly options: { maxBatch: number; maxInFlight?: number },
   ) {}
 
   add(item: I): Promise<O> {
@@ -32,7 +33,7 @@ export class GroupCommit<I, O> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.queued.length === 0 || this.inFlight >= this.options.maxInFlight) return;
+    if (this.scheduled || this.queued.length === 0 || this.inFlight >= (this.options.maxInFlight ?? 1)) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -41,7 +42,7 @@ export class GroupCommit<I, O> {
   }
 
   private flush(): void {
-    while (this.queued.length > 0 && this.inFlight < this.options.maxInFlight) {
+    while (this.queued.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
       const batch = this.queued.splice(0, this.options.maxBatch);
       this.inFlight++;
       this.write(batch.map((entry) => entry.item))
