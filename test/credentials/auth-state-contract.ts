@@ -156,6 +156,25 @@ export function authStateContract(name: string, openDatabase: () => Promise<Cred
       expect(await fresh.state.keys.get('pre-key', ['9'])).toEqual({});
     });
 
+    it('writes of sessions at the same time share a statement without sharing a fate: only the former owner is refused', async () => {
+      const store = storeA();
+      const [a, b] = [await newSession(), await newSession()];
+      const [authA, authB] = [await store.open(a.id, a.lease), await store.open(b.id, b.lease)];
+      for (const auth of [authA, authB]) {
+        link(auth);
+        await auth.saveCreds();
+      }
+      await takeOver(b.id);
+      const keyA = { '5511900000002.0': randomBytes(64) };
+      const keyB = { '5511900000003.0': randomBytes(64) };
+      const [resultA, resultB] = await Promise.allSettled([authA.state.keys.set({ session: keyA }), authB.state.keys.set({ session: keyB })]);
+      expect(resultA.status).toBe('fulfilled');
+      expect(resultB.status === 'rejected' && resultB.reason).toBeInstanceOf(LeaseLostError);
+      expect(await (await storeA().open(a.id, a.lease)).state.keys.get('session', ['5511900000002.0'])).toEqual(keyA);
+      const rows = await ds.query(`SELECT count(*)::int AS n FROM session_keys WHERE session_id = $1 AND key_id = '5511900000003.0'`, [b.id]);
+      expect(rows[0].n).toBe(0);
+    });
+
     it('opening under a lost lease creates nothing', async () => {
       const { id, lease } = await newSession();
       await takeOver(id);

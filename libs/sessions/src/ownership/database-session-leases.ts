@@ -112,21 +112,16 @@ export class DatabaseSessionLeases extends SessionLeases {
   }
 
   async assertCurrent(manager: EntityManager, lease: Lease): Promise<void> {
-    const { sql, params } = this.currentCondition(lease, 1);
-    const rows = await rowsOf(manager, `SELECT ${sql} AS current`, params);
+    const rows = await rowsOf(manager, `SELECT ${this.currentCondition({ sessionId: '$1', owner: '$2', epoch: '$3' })} AS current`, [lease.sessionId, lease.owner, lease.epoch]);
     if ((rows[0] as { current?: boolean } | undefined)?.current !== true) throw new LeaseLostError(lease);
   }
 
-  currentCondition(lease: Lease, firstParam: number): { sql: string; params: unknown[] } {
-    const [session, owner, epoch] = [firstParam, firstParam + 1, firstParam + 2];
+  currentCondition(lease: { sessionId: string; owner: string; epoch: string }): string {
     // clock_timestamp(), not now(): now() is the start of the caller's
     // transaction, which may be older than the lease's expiry. FOR SHARE makes
     // a takeover (which updates this row) wait until the caller has committed,
     // so the caller's writes are ordered before the new holder's epoch.
-    return {
-      sql: `EXISTS (SELECT 1 FROM session_leases WHERE session_id = $${session} AND owner = $${owner} AND epoch = $${epoch} AND expires_at > clock_timestamp() FOR SHARE)`,
-      params: [lease.sessionId, lease.owner, lease.epoch],
-    };
+    return `EXISTS (SELECT 1 FROM session_leases l WHERE l.session_id = ${lease.sessionId} AND l.owner = ${lease.owner} AND l.epoch = ${lease.epoch} AND l.expires_at > clock_timestamp() FOR SHARE)`;
   }
 
   async listClaimable(limit: number): Promise<string[]> {

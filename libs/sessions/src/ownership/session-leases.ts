@@ -54,12 +54,13 @@ export abstract class SessionLeases {
   /** Inside a caller's transaction: throws LeaseLostError unless the lease is current; locks the lease row so the check and the caller's writes commit together. */
   abstract assertCurrent(manager: EntityManager, lease: Lease): Promise<void>;
   /**
-   * The same check as `assertCurrent` as an SQL condition for a single
-   * statement that writes only while the lease is current (its parameters
-   * numbered from `firstParam`): one round trip instead of a transaction of
-   * three. The lease row is locked for the statement, as in `assertCurrent`.
+   * The same check as `assertCurrent` as an SQL condition, for a single
+   * statement that writes only while the lease is current: one round trip
+   * instead of a transaction of three. The arguments are SQL expressions
+   * (parameters, or columns of rows that each name their own lease). The
+   * lease row is locked for the statement, as in `assertCurrent`.
    */
-  abstract currentCondition(lease: Lease, firstParam: number): { sql: string; params: unknown[] };
+  abstract currentCondition(lease: { sessionId: string; owner: string; epoch: string }): string;
   /** Sessions that should run and nobody holds (no lease, or an expired one): candidates for restore and takeover. */
   abstract listClaimable(limit: number): Promise<string[]>;
   abstract readonly timing: LeaseTiming;

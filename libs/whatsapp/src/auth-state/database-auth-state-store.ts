@@ -8,6 +8,7 @@ import { AuthStateStore, type OpenAuthState } from './auth-state-store';
 import type { CredentialsKeyring } from './credentials-keyring';
 import { KeyCache } from './key-cache';
 import { open, seal } from './sealed-box';
+import { GroupCommit, ItemFailure } from '../../../persistence/src/group-commit';
 
 export interface DatabaseAuthStateStoreOptions {
   /** Signal keys kept decrypted in memory per open session (least recently used are dropped). */
@@ -24,6 +25,18 @@ interface CredentialsRow {
 
 // Statements stay well under PostgreSQL's 65535 parameters.
 const CHUNK = 500;
+/** A write of more rows goes alone; shared statements then hold at most SHARED_UPSERT_MAX_ROWS x SHARED_UPSERT_BATCH rows (6 parameters each). */
+const SHARED_UPSERT_MAX_ROWS = 50;
+const SHARED_UPSERT_BATCH = 100;
+
+interface FencedUpsert {
+  session: OpenSession;
+  rows: Array<{ type: string; id: string; sealed: Buffer }>;
+}
+
+function throwIfFailed(result: void | ItemFailure): void {
+  if (result instanceof ItemFailure) throw result.error;
+}
 
 const credsAad = (sessionId: string) => `wa-gateway/creds\0${sessionId}`;
 const keyAad = (sessionId: string, type: string, id: string) => `wa-gateway/key\0${sessionId}\0${type}\0${id}`;
@@ -77,6 +90,7 @@ export class DatabaseAuthStateStore extends AuthStateStore {
   /** The latest open() per session, so a wipe in this process stops it at once (other processes learn it from the database). */
   private readonly sessions = new Map<string, OpenSession>();
   private readonly cacheSize: number;
+  private readonly upserts = new GroupCommit<FencedUpsert, void>((batch) => this.writeUpserts(batch), { maxBatch: SHARED_UPSERT_BATCH, maxInFlight: 2 });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -257,22 +271,40 @@ export class DatabaseAuthStateStore extends AuthStateStore {
 
   /**
    * The common write (a send's Signal session records): upserts only, as one
-   * statement that writes nothing unless the lease is current. Every row
-   * comes back (inserted or updated), so fewer rows means the lease was lost.
+   * statement that writes nothing unless the lease is current, shared by the
+   * sessions writing at the same time (each row names its session's lease).
+   * Every row comes back (inserted or updated), so a session with fewer rows
+   * back has lost its lease. A batch the database refuses as a whole (a
+   * session wiped meanwhile) is retried session by session, so one session's
+   * failure is never another's.
    */
-  private async upsertKeysFenced(session: OpenSession, writes: Array<{ type: string; upserts: Array<{ id: string; sealed: Buffer }> }>): Promise<void> {
-    const rows = writes.flatMap(({ type, upserts }) => upserts.map((u) => [type, u.id, u.sealed] as const));
-    const lease = this.leases.currentCondition(session.lease, 2 + rows.length * 3);
-    const values = rows.map((_, i) => `($${2 + i * 3}::text, $${3 + i * 3}::text, $${4 + i * 3}::bytea)`).join(', ');
-    const written = await rowsOf(
-      this.dataSource,
-      `INSERT INTO session_keys (session_id, type, key_id, value, updated_at)
-       SELECT $1, v.type, v.key_id, v.value, now() FROM (VALUES ${values}) AS v(type, key_id, value) WHERE ${lease.sql}
-       ON CONFLICT (session_id, type, key_id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-       RETURNING 1`,
-      [session.sessionId, ...rows.flat(), ...lease.params],
-    );
-    if (written.length < rows.length) throw new LeaseLostError(session.lease);
+  private upsertKeysFenced(session: OpenSession, writes: Array<{ type: string; upserts: Array<{ id: string; sealed: Buffer }> }>): Promise<void> {
+    const rows = writes.flatMap(({ type, upserts }) => upserts.map((u) => ({ type, id: u.id, sealed: u.sealed })));
+    const write = { session, rows };
+    return rows.length > SHARED_UPSERT_MAX_ROWS ? this.writeUpserts([write]).then(([result]) => throwIfFailed(result)) : this.upserts.add(write);
+  }
+
+  private async writeUpserts(batch: FencedUpsert[]): Promise<Array<void | ItemFailure>> {
+    const rows = batch.flatMap(({ session, rows }) => rows.map((row) => [session.sessionId, row.type, row.id, row.sealed, session.lease.owner, session.lease.epoch] as const));
+    const values = rows.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::bytea, $${i * 6 + 5}::text, $${i * 6 + 6}::bigint)`).join(', ');
+    let written: Array<{ session_id: string }>;
+    try {
+      written = await rowsOf(
+        this.dataSource,
+        `INSERT INTO session_keys (session_id, type, key_id, value, updated_at)
+         SELECT v.k_session, v.k_type, v.k_id, v.k_value, now() FROM (VALUES ${values}) AS v(k_session, k_type, k_id, k_value, k_owner, k_epoch)
+         WHERE ${this.leases.currentCondition({ sessionId: 'v.k_session', owner: 'v.k_owner', epoch: 'v.k_epoch' })}
+         ON CONFLICT (session_id, type, key_id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+         RETURNING session_id`,
+        rows.flat(),
+      );
+    } catch (error) {
+      if (batch.length === 1) return [new ItemFailure(error)];
+      return Promise.all(batch.map((write) => this.writeUpserts([write]).then(([result]) => result)));
+    }
+    const back = new Map<string, number>();
+    for (const row of written) back.set(row.session_id, (back.get(row.session_id) ?? 0) + 1);
+    return batch.map(({ session, rows }) => ((back.get(session.sessionId) ?? 0) < rows.length ? new ItemFailure(new LeaseLostError(session.lease)) : undefined));
   }
 
   private openValue(dataKey: Buffer, box: Buffer, aad: string): Buffer {
