@@ -621,7 +621,8 @@ async function main(): Promise<void> {
   // The target is on PostgreSQL + Redis: report the BullMQ runs when there are some.
   const headline = enqueue.find((r) => r.driver === 'bullmq') ?? enqueue[0];
   const best = (runs: typeof e2e) => [...runs].sort((a, b) => b.delivery.msgsPerSec - a.delivery.msgsPerSec)[0];
-  const e2eHeadline = (best(e2e.filter((r) => r.driver === 'bullmq')) ?? best(e2e))?.delivery;
+  const e2eBest = best(e2e.filter((r) => r.driver === 'bullmq')) ?? best(e2e);
+  const e2eHeadline = e2eBest?.delivery;
   const summary = {
     enqueueRps: headline?.rps ?? null,
     enqueueP50Ms: headline?.p50 ?? null,
@@ -629,7 +630,8 @@ async function main(): Promise<void> {
     e2eMsgsPerSec: e2eHeadline?.msgsPerSec ?? null,
     bareMsgsPerSec: bare?.msgsPerSec ?? null,
     ratio: e2eHeadline && bare ? round(e2eHeadline.msgsPerSec / bare.msgsPerSec, 2) : null,
-    driver: headline?.driver ?? e2e[0]?.driver ?? null,
+    driver: headline?.driver ?? null,
+    e2eRun: e2eBest ? `${e2eBest.driver} ${e2eBest.topology}` : null,
     rate: RATE,
     seconds: SECONDS,
     key: KEY_KIND,
