@@ -163,7 +163,11 @@ export class BullmqMessageQueue extends MessageQueue {
       return { jobId: p.jobId, created };
     });
     const toAdd = prepared.filter((_, i) => results[i].created);
-    if (toAdd.length > 0) {
+    if (toAdd.length === 1) {
+      // addBulk wraps its scripts in MULTI/EXEC: for a lone job that is two commands more than needed.
+      const [p] = toAdd;
+      await this.queue(queue).add(p.name, { payload: p.job.payload, policy: p.policy } satisfies Envelope, p.opts);
+    } else if (toAdd.length > 1) {
       await this.queue(queue).addBulk(toAdd.map((p) => ({ name: p.name, data: { payload: p.job.payload, policy: p.policy } satisfies Envelope, opts: p.opts })));
     }
     return results;
