@@ -75,7 +75,10 @@ export class WebhookHarness {
     return waitFor(
       async () => {
         const found = (await this.deliveries(subscriptionId, '?limit=200')).find((d) => d.eventId === eventId);
-        return found && check(found) ? found : undefined;
+        if (found && check(found)) return found;
+        // Thrown, not returned: waitFor keeps it and says on timeout where the delivery stood.
+        const subscription = (await this.request('GET', `/webhooks/${subscriptionId}`)).body;
+        throw new Error(`delivery ${JSON.stringify(found ?? null)}, subscription state ${subscription?.state} (${subscription?.disabledReason ?? 'no reason'})`);
       },
       { timeoutMs, what },
     );
