@@ -7,6 +7,7 @@ import {
   DeliveryStore,
   fanoutJobId,
   RECONCILE_GRACE_MS,
+  SubscriptionsService,
   WEBHOOK_FANOUT_QUEUE,
 } from '../../libs/webhooks/src';
 import { waitFor } from '../support/services';
@@ -138,6 +139,41 @@ export function webhookDeliverySuite(startHarness: () => Promise<WebhookHarness>
     await h.untilDelivery(marker.id, markerEvent.id, (d) => d.state === 'succeeded' || d.state === 'disabled', 'the marker delivery');
     expect(receiver.requestsFor(later.id)).toHaveLength(0);
     expect(receiver.requestsFor(event.id)).toHaveLength(1);
+  });
+
+  it('a failure seen before an enable cannot disable the endpoint again: only the run of failures still current can', async () => {
+    const sub = await h.subscribe(receiver.url);
+    const subscriptions = h.gw.app.get(SubscriptionsService);
+    const store = h.gw.app.get(DeliveryStore);
+    const subscription = await subscriptions.get(sub.id);
+    // An attempt observed a long run of failures...
+    const failingSince = await store.markSubscriptionFailing(sub.id);
+    // ...and before it switched the endpoint off, an operator enabled it (which ends that run).
+    await subscriptions.enable(sub.id);
+    expect(await subscriptions.disable(subscription, 'stale', { failingSince })).toBe(false);
+    expect((await h.request('GET', `/webhooks/${sub.id}`)).body.state).toBe('active');
+    // A run of failures that is still current does switch it off.
+    const current = await store.markSubscriptionFailing(sub.id);
+    expect(await subscriptions.disable(subscription, 'failing', { failingSince: current })).toBe(true);
+    expect((await h.request('GET', `/webhooks/${sub.id}`)).body).toMatchObject({ state: 'disabled', disabledReason: 'failing' });
+  });
+
+  it('puts back a delivery marked disabled by an attempt whose disable did not apply, only while its subscription is active', async () => {
+    const sub = await h.subscribe(`${receiver.url}/resume`);
+    const store = h.gw.app.get(DeliveryStore);
+    const event = h.event();
+    // The durable half of publish only: no job runs this delivery behind the test's back.
+    const [[deliveryId]] = await store.fanOut([{ event, body: deliveryBody(event), jobId: randomUUID() }]);
+    const failed = { replays: 0, statusCode: 502, responseExcerpt: null, error: null, nextAttemptAt: null };
+    expect(await store.recordAttempt(deliveryId, { ...failed, attempt: 1, state: 'disabled' })).toBe(true);
+    const next = new Date(Date.now() + 60_000);
+    expect(await store.resumeDisabled(deliveryId, 1, 0, next)).toBe(true);
+    expect((await h.deliveries(sub.id)).find((d) => d.id === deliveryId)).toMatchObject({ state: 'pending', attempts: 1 });
+    // With the subscription switched off it stays disabled.
+    expect(await store.recordAttempt(deliveryId, { ...failed, attempt: 2, state: 'disabled' })).toBe(true);
+    await h.gw.app.get(SubscriptionsService).disable(await h.gw.app.get(SubscriptionsService).get(sub.id), 'off');
+    expect(await store.resumeDisabled(deliveryId, 2, 0, next)).toBe(false);
+    expect((await h.deliveries(sub.id)).find((d) => d.id === deliveryId)).toMatchObject({ state: 'disabled' });
   });
 
   it('fails a delivery that runs out of attempts, lists it, and replays it with the same webhook-id', async () => {

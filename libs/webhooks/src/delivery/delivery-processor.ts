@@ -123,13 +123,20 @@ export class DeliveryProcessor implements OnApplicationShutdown {
 
     const settings = this.config.webhookDelivery;
     const failingSince = await this.store.markSubscriptionFailing(subscription.id);
+    const delayMs = nextAttemptDelayMs(settings.retryScheduleMs, attempt - target.runStartAttempt, outcome.retryAfterMs, settings.retryAfterMaxMs);
     if (Date.now() - failingSince.getTime() >= settings.disableAfterMs) {
       await this.store.recordAttempt(target.id, { ...base, state: 'disabled', nextAttemptAt: null });
-      await this.subscriptions.disable(subscription, `every delivery has failed since ${failingSince.toISOString()}`);
-      return 'failed';
+      const reason = `every delivery has failed since ${failingSince.toISOString()}`;
+      if (await this.subscriptions.disable(subscription, reason, { failingSince })) return 'failed';
+      // Not disabled by this failure: another attempt did it (this delivery stays disabled with it), or the
+      // subscription was re-enabled since the run of failures began, and then this delivery goes on.
+      const next = { deliveryId: target.id, replays: target.replays, attempt: attempt + 1 };
+      const resumed = await this.store.resumeDisabled(target.id, attempt, target.replays, delayMs === null ? null : new Date(Date.now() + delayMs));
+      if (!resumed || delayMs === null) return 'failed';
+      await this.queue.enqueue(WEBHOOK_DELIVERY_QUEUE, WebhookJob.Delivery, next, { jobId: deliveryJobId(next), delayMs });
+      return 'retry';
     }
 
-    const delayMs = nextAttemptDelayMs(settings.retryScheduleMs, attempt - target.runStartAttempt, outcome.retryAfterMs, settings.retryAfterMaxMs);
     if (delayMs === null) {
       await this.store.recordAttempt(target.id, { ...base, state: 'failed', nextAttemptAt: null });
       this.logger.warn({ deliveryId: target.id, eventId: target.eventId, subscriptionId: subscription.id, attempts: attempt }, 'webhook delivery failed: out of attempts');

@@ -171,6 +171,24 @@ export class DeliveryStore {
     return rows.length === 1;
   }
 
+  /**
+   * Puts back a delivery that an attempt marked disabled while its
+   * subscription was being switched off, when the subscription turned out to
+   * be active after all (re-enabled meanwhile): it goes on with its next
+   * attempt at `nextAttemptAt`, or is failed when it has none left (null).
+   */
+  async resumeDisabled(deliveryId: string, attempt: number, replays: number, nextAttemptAt: Date | null): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE webhook_deliveries d SET state = CASE WHEN $4::timestamptz IS NULL THEN 'failed' ELSE 'pending' END, next_attempt_at = $4, updated_at = now()
+       WHERE d.id = $1 AND d.attempts = $2 AND d.replays = $3 AND d.state = 'disabled'
+         AND EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND s.state = 'active')
+       RETURNING d.id`,
+      [deliveryId, attempt, replays, nextAttemptAt],
+    );
+    return rows.length === 1;
+  }
+
   /** A delivery that will not be attempted because its subscription is disabled. */
   async markDisabled(deliveryId: string): Promise<void> {
     await this.dataSource.query(`UPDATE webhook_deliveries SET state = 'disabled', next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND state = 'pending'`, [

@@ -174,13 +174,20 @@ export class SubscriptionsService {
    * pending deliveries as `disabled`, and records a `webhook.disabled` entry in
    * the audit trail. Returns false when it was already disabled.
    */
-  async disable(subscription: Pick<WebhookSubscriptionEntity, 'id' | 'sessionId' | 'url' | 'kind'>, reason: string): Promise<boolean> {
+  /**
+   * `failingSince`: disable only if the run of failures that began then is
+   * still the current one. An enable (or a success) in the meantime ends that
+   * run, so a failure observed before it cannot switch the endpoint off again.
+   */
+  async disable(subscription: Pick<WebhookSubscriptionEntity, 'id' | 'sessionId' | 'url' | 'kind'>, reason: string, { failingSince }: { failingSince?: Date } = {}): Promise<boolean> {
     const changed = await this.dataSource.transaction(async (manager: EntityManager) => {
+      // The stored time has microseconds, the one read back milliseconds: the same run started within that millisecond.
+      const sameRun = failingSince ? `AND failing_since IS NOT NULL AND failing_since < $3::timestamptz + interval '1 millisecond'` : '';
       const rows = await queryRows(
         manager,
         `UPDATE webhook_subscriptions SET state = 'disabled', disabled_reason = $2, disabled_at = now(), updated_at = now()
-         WHERE id = $1 AND state = 'active' RETURNING id`,
-        [subscription.id, reason],
+         WHERE id = $1 AND state = 'active' ${sameRun} RETURNING id`,
+        failingSince ? [subscription.id, reason, failingSince] : [subscription.id, reason],
       );
       if (rows.length === 0) return false;
       await manager.query(`UPDATE webhook_deliveries SET state = 'disabled', next_attempt_at = NULL, updated_at = now() WHERE subscription_id = $1 AND state = 'pending'`, [
