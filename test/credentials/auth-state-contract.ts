@@ -175,6 +175,23 @@ export function authStateContract(name: string, openDatabase: () => Promise<Cred
       expect(rows[0].n).toBe(0);
     });
 
+    it('of two writers of one session in one process, the former owner is refused even when both write at once', async () => {
+      const store = storeA();
+      const { id, lease } = await newSession();
+      const former = await store.open(id, lease);
+      link(former);
+      await former.saveCreds();
+      const current = await store.open(id, await takeOver(id));
+      const [old, now] = await Promise.allSettled([
+        former.state.keys.set({ session: { '5511900000004.0': randomBytes(64) } }),
+        current.state.keys.set({ session: { '5511900000005.0': randomBytes(64) } }),
+      ]);
+      expect(old.status === 'rejected' && old.reason).toBeInstanceOf(LeaseLostError);
+      expect(now.status).toBe('fulfilled');
+      const rows = await ds.query(`SELECT key_id FROM session_keys WHERE session_id = $1 AND key_id LIKE '55119000000%' ORDER BY key_id`, [id]);
+      expect(rows.map((r: { key_id: string }) => r.key_id)).toEqual(['5511900000005.0']);
+    });
+
     it('opening under a lost lease creates nothing', async () => {
       const { id, lease } = await newSession();
       await takeOver(id);

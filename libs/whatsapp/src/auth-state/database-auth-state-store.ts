@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
 import type { DataSource, EntityManager } from 'typeorm';
+import { GroupCommit, ItemFailure } from '../../../persistence/src/group-commit';
 import { LeaseLostError, type Lease, type SessionLeases } from '../../../sessions/src/ownership/session-leases';
 import { AuthStateWipedError, CredentialsKeyError } from './auth-state.errors';
 import { decodeCreds, decodeKey, encodeJson } from './auth-state-codec';
@@ -8,7 +9,6 @@ import { AuthStateStore, type OpenAuthState } from './auth-state-store';
 import type { CredentialsKeyring } from './credentials-keyring';
 import { KeyCache } from './key-cache';
 import { open, seal } from './sealed-box';
-import { GroupCommit, ItemFailure } from '../../../persistence/src/group-commit';
 
 export interface DatabaseAuthStateStoreOptions {
   /** Signal keys kept decrypted in memory per open session (least recently used are dropped). */
@@ -285,6 +285,12 @@ export class DatabaseAuthStateStore extends AuthStateStore {
   }
 
   private async writeUpserts(batch: FencedUpsert[]): Promise<Array<void | ItemFailure>> {
+    // Rows come back by session id: two writers of one session (an old open() and a new one) go one by one.
+    if (new Set(batch.map((write) => write.session.sessionId)).size < batch.length) {
+      const results: Array<void | ItemFailure> = [];
+      for (const write of batch) results.push(...(await this.writeUpserts([write])));
+      return results;
+    }
     const rows = batch.flatMap(({ session, rows }) => rows.map((row) => [session.sessionId, row.type, row.id, row.sealed, session.lease.owner, session.lease.epoch] as const));
     const values = rows.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::bytea, $${i * 6 + 5}::text, $${i * 6 + 6}::bigint)`).join(', ');
     let written: Array<{ session_id: string }>;
