@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { GroupCommit } from '../../persistence/src/group-commit';
+import { GroupCommit, inRounds } from '../../persistence/src/group-commit';
 import { deliveryKey, MessagesRepository, type DeliveryReceipt, type MessageRecord } from './messages.repository';
 
 type StartedAttempt = { message: MessageRecord; sessionConfig: Record<string, unknown> | undefined };
 
-/** Attempts, acks and receipts arriving at the same time share one statement; beyond this a batch waits for the next. */
-const MAX_BATCH = 200;
-const MAX_IN_FLIGHT = 2;
+/** Attempts, acks and receipts arriving at the same time share one statement (up to maxBatch; beyond, a batch waits for the next). */
+const BATCHING = { maxBatch: 200, maxInFlight: 2 };
 
 /**
  * The status changes of sending — attempts starting, and what WhatsApp
@@ -17,18 +16,9 @@ const MAX_IN_FLIGHT = 2;
  */
 @Injectable()
 export class StatusWriter {
-  private readonly attempts = new GroupCommit<{ id: string; at: Date }, StartedAttempt | undefined>((items) => this.writeAttempts(items), {
-    maxBatch: MAX_BATCH,
-    maxInFlight: MAX_IN_FLIGHT,
-  });
-  private readonly acks = new GroupCommit<{ id: string; ackAt: Date }, MessageRecord | undefined>((items) => this.writeAcks(items), {
-    maxBatch: MAX_BATCH,
-    maxInFlight: MAX_IN_FLIGHT,
-  });
-  private readonly receipts = new GroupCommit<DeliveryReceipt, MessageRecord | undefined>((items) => this.writeReceipts(items), {
-    maxBatch: MAX_BATCH,
-    maxInFlight: MAX_IN_FLIGHT,
-  });
+  private readonly attempts = new GroupCommit<{ id: string; at: Date }, StartedAttempt | undefined>((items) => this.writeAttempts(items), BATCHING);
+  private readonly acks = new GroupCommit<{ id: string; ackAt: Date }, MessageRecord | undefined>((items) => this.writeAcks(items), BATCHING);
+  private readonly receipts = new GroupCommit<DeliveryReceipt, MessageRecord | undefined>((items) => this.writeReceipts(items), BATCHING);
 
   constructor(private readonly messages: MessagesRepository) {}
 
@@ -68,31 +58,4 @@ export class StatusWriter {
       return round.map((r) => written.get(keyOf(r)));
     });
   }
-}
-
-/**
- * One UPDATE changes a row at most once, so two changes of one message in a
- * batch (a delivery and a read receipt together) go in successive statements,
- * in arrival order.
- */
-async function inRounds<I, O>(items: I[], keyOf: (item: I) => string, write: (round: I[]) => Promise<O[]>): Promise<O[]> {
-  const results = new Array<O>(items.length);
-  let pending = items.map((item, index) => ({ item, index }));
-  while (pending.length > 0) {
-    const seen = new Set<string>();
-    const round: typeof pending = [];
-    const later: typeof pending = [];
-    for (const entry of pending) {
-      const key = keyOf(entry.item);
-      if (seen.has(key)) later.push(entry);
-      else {
-        seen.add(key);
-        round.push(entry);
-      }
-    }
-    const written = await write(round.map((entry) => entry.item));
-    round.forEach((entry, i) => (results[entry.index] = written[i]));
-    pending = later;
-  }
-  return results;
 }

@@ -63,3 +63,31 @@ export class GroupCommit<I, O> {
     }
   }
 }
+
+/**
+ * Writes a batch in rounds whose items have distinct keys, in arrival order:
+ * for statements that must not carry two items of one key (an UPDATE changes
+ * a row at most once; rows counted back by key cannot tell two writers apart).
+ * Results come back in the batch's order.
+ */
+export async function inRounds<I, O>(items: I[], keyOf: (item: I) => string, write: (round: I[]) => Promise<O[]>): Promise<O[]> {
+  const results = new Array<O>(items.length);
+  let pending = items.map((item, index) => ({ item, index }));
+  while (pending.length > 0) {
+    const seen = new Set<string>();
+    const round: typeof pending = [];
+    const later: typeof pending = [];
+    for (const entry of pending) {
+      const key = keyOf(entry.item);
+      if (seen.has(key)) later.push(entry);
+      else {
+        seen.add(key);
+        round.push(entry);
+      }
+    }
+    const written = await write(round.map((entry) => entry.item));
+    round.forEach((entry, i) => (results[entry.index] = written[i]));
+    pending = later;
+  }
+  return results;
+}

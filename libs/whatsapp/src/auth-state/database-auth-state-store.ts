@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
 import type { DataSource, EntityManager } from 'typeorm';
-import { GroupCommit, ItemFailure } from '../../../persistence/src/group-commit';
+import { GroupCommit, inRounds, ItemFailure } from '../../../persistence/src/group-commit';
 import { LeaseLostError, type Lease, type SessionLeases } from '../../../sessions/src/ownership/session-leases';
 import { AuthStateWipedError, CredentialsKeyError } from './auth-state.errors';
 import { decodeCreds, decodeKey, encodeJson } from './auth-state-codec';
@@ -284,13 +284,12 @@ export class DatabaseAuthStateStore extends AuthStateStore {
     return rows.length > SHARED_UPSERT_MAX_ROWS ? this.writeUpserts([write]).then(([result]) => throwIfFailed(result)) : this.upserts.add(write);
   }
 
-  private async writeUpserts(batch: FencedUpsert[]): Promise<Array<void | ItemFailure>> {
-    // Rows come back by session id: two writers of one session (an old open() and a new one) go one by one.
-    if (new Set(batch.map((write) => write.session.sessionId)).size < batch.length) {
-      const results: Array<void | ItemFailure> = [];
-      for (const write of batch) results.push(...(await this.writeUpserts([write])));
-      return results;
-    }
+  private writeUpserts(batch: FencedUpsert[]): Promise<Array<void | ItemFailure>> {
+    // Rows come back by session id: two writers of one session (an old open() and a new one) go in separate statements.
+    return inRounds(batch, (write) => write.session.sessionId, (round) => this.writeUpsertRound(round));
+  }
+
+  private async writeUpsertRound(batch: FencedUpsert[]): Promise<Array<void | ItemFailure>> {
     const rows = batch.flatMap(({ session, rows }) => rows.map((row) => [session.sessionId, row.type, row.id, row.sealed, session.lease.owner, session.lease.epoch] as const));
     const values = rows.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::bytea, $${i * 6 + 5}::text, $${i * 6 + 6}::bigint)`).join(', ');
     let written: Array<{ session_id: string }>;
@@ -306,7 +305,7 @@ export class DatabaseAuthStateStore extends AuthStateStore {
       );
     } catch (error) {
       if (batch.length === 1) return [new ItemFailure(error)];
-      return Promise.all(batch.map((write) => this.writeUpserts([write]).then(([result]) => result)));
+      return Promise.all(batch.map((write) => this.writeUpsertRound([write]).then(([result]) => result)));
     }
     const back = new Map<string, number>();
     for (const row of written) back.set(row.session_id, (back.get(row.session_id) ?? 0) + 1);
