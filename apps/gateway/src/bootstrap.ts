@@ -6,17 +6,17 @@ import { Logger } from 'nestjs-pino';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppConfig, ensureCredentialsKey } from '../../../libs/config/src';
 import { ErrorCode } from '../../../libs/contracts/src';
-import { apiKeyFromHeaders, hashApiKey } from '../../../libs/auth/src/api-key.hash';
+import { apiKeyHashOf } from '../../../libs/auth/src/api-key.hash';
 import { createValidationPipe, ProblemException } from '../../../libs/http/src';
-import { requestIdOf, SERVICE_NAME, SERVICE_VERSION } from '../../../libs/observability/src';
+import { registerAccessLog, requestIdOf, rootLoggerFor, SERVICE_NAME, SERVICE_VERSION } from '../../../libs/observability/src';
 import { AppModule } from './app.module';
 
 const OPERATIONS_PATHS = new Set(['/health', '/ready', '/metrics']);
 
 /** Rate limits apply per API key (hashed, never logged), or per client address without one. */
 function rateLimitKey(request: FastifyRequest): string {
-  const key = apiKeyFromHeaders(request.headers);
-  return key ? `key:${hashApiKey(key)}` : `ip:${request.ip}`;
+  const keyHash = apiKeyHashOf(request);
+  return keyHash ? `key:${keyHash}` : `ip:${request.ip}`;
 }
 
 async function configureFastify(fastify: FastifyInstance, config: AppConfig): Promise<void> {
@@ -30,9 +30,11 @@ async function configureFastify(fastify: FastifyInstance, config: AppConfig): Pr
     if (text.trim() === '') return done(null, undefined);
     parseJson(request, text, done);
   });
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
+  registerAccessLog(fastify, rootLoggerFor(config));
   await fastify.register(rateLimit, {
     global: true,
     max: config.rateLimitMax,

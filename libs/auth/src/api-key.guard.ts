@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AppConfig } from '../../config/src';
 import { METRICS_ROUTE } from '../../observability/src/metrics.module';
 import { AuthException } from './auth.exception';
-import { apiKeyFromHeaders } from './api-key.hash';
+import { apiKeyHashOf } from './api-key.hash';
 import { ApiKeyService } from './api-key.service';
 import { ADMIN_ONLY, ANY_KEY, CONNECTION_PARAM, Principal, PUBLIC_ROUTE } from './principal';
 
@@ -25,9 +25,9 @@ export class ApiKeyGuard implements CanActivate {
     if (isMetrics && !this.config.metricsRequireAuth) return true;
 
     const request = context.switchToHttp().getRequest<AuthRequest>();
-    const key = apiKeyFromHeaders(request.headers);
-    if (!key) throw AuthException.missingKey();
-    const principal = await this.keys.verify(key);
+    const keyHash = apiKeyHashOf(request);
+    if (!keyHash) throw AuthException.missingKey();
+    const principal = await this.keys.verifyHash(keyHash);
     if (!principal) throw AuthException.invalidKey();
     request.principal = principal;
 

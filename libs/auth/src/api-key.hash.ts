@@ -1,11 +1,26 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_PREFIX = 'wak_';
 
 /** A new key: 256 random bits, URL-safe, with a recognisable prefix (secret scanners can match it). */
 export const generateApiKey = () => `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 
-export const hashApiKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
+export const hashApiKey = (key: string) => hash('sha256', key, 'hex');
+
+const KEY_HASH = Symbol('apiKeyHash');
+type WithKeyHash = { headers: Record<string, string | string[] | undefined>; [KEY_HASH]?: string | null };
+
+/**
+ * The hash of the request's API key (undefined without one), computed once
+ * per request: the rate limiter and the guard both need it.
+ */
+export function apiKeyHashOf(request: WithKeyHash): string | undefined {
+  if (request[KEY_HASH] === undefined) {
+    const key = apiKeyFromHeaders(request.headers);
+    request[KEY_HASH] = key ? hashApiKey(key) : null;
+  }
+  return request[KEY_HASH] ?? undefined;
+}
 
 export const keyPrefixOf = (key: string) => key.slice(0, KEY_PREFIX.length + 6);
 

@@ -63,8 +63,12 @@ export class ApiKeyService implements OnApplicationBootstrap {
   }
 
   /** Looked up on every request (an indexed read) so that a revocation takes effect at once, in every process. */
-  async verify(key: string): Promise<Principal | undefined> {
-    const hash = hashApiKey(key);
+  verify(key: string): Promise<Principal | undefined> {
+    return this.verifyHash(hashApiKey(key));
+  }
+
+  /** `verify` for a key already hashed (see `apiKeyHashOf`). */
+  async verifyHash(hash: string): Promise<Principal | undefined> {
     if (this.envAdminHash && sameHash(hash, this.envAdminHash)) return { keyId: 'env-admin', role: 'admin', sessionId: null };
     // A plain indexed read: the repository's query building and entity mapping cost more CPU than the query itself on this per-request path.
     const rows: Array<{ id: string; role: ApiKeyRole; session_id: string | null }> = await this.dataSource.query(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * JSON with object keys sorted at every level and `undefined` members dropped,
@@ -22,6 +22,6 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256Hex = (text: string) => hash('sha256', text, 'hex');
 
 export const payloadHash = (payload: unknown) => sha256Hex(canonicalJson(payload));

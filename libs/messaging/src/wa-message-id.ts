@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The WhatsApp id of an outgoing message, derived from (session, client
@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
  * (`generateMessageIDV2`): `3EB0` + 18 uppercase hex characters of a SHA-256.
  */
 export function deriveWaMessageId(sessionId: string, messageId: string): string {
-  const digest = createHash('sha256').update(`wagw-message:${sessionId}\u0000${messageId}`).digest('hex');
+  const digest = hash('sha256', `wagw-message:${sessionId}\u0000${messageId}`, 'hex');
   return `3EB0${digest.slice(0, 18).toUpperCase()}`;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The first attempts of deliveries fanned out together travel in one
@@ -29,4 +29,4 @@ export const deliveryJobId = (job: DeliveryJob): string =>
   job.replays === 0 && job.attempt === 1 ? job.deliveryId : `${job.deliveryId}.${job.replays}.${job.attempt}`;
 
 /** Event ids may hold characters a queue id cannot (BullMQ refuses ':'), so the fan-out job id is a digest of it. */
-export const fanoutJobId = (eventId: string): string => `event-${createHash('sha256').update(eventId).digest('base64url')}`;
+export const fanoutJobId = (eventId: string): string => `event-${hash('sha256', eventId, 'base64url')}`;
