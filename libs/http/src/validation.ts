@@ -1,6 +1,7 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { ErrorCode } from '../../contracts/src';
 import { ProblemException } from './problem.exception';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; messages: string[] }> {
   return errors.flatMap((error) => {
@@ -12,6 +13,7 @@ function flatten(errors: ValidationError[], parent = ''): Array<{ field: string;
 
 /** Validation errors become a 400 problem document listing every failing field. */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
