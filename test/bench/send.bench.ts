@@ -9,7 +9,8 @@ import { memoryKeyStore } from '../support/memory-key-store';
  *     enqueue) at a fixed request rate, open loop (each request due at its
  *     slot, latency counted from the slot). No consumer runs for the benchmark
  *     connection. The load generator runs in its own process so that both
- *     sides' CPU can be reported.
+ *     sides' CPU can be reported. The same load then GETs /health on the same
+ *     gateway: the floor that the machine, HTTP and the generator set.
  * (2) End to end: `--sessions` connections linked to the emulator (pacing
  *     off), `--messages` each, from the first request to the last message
  *     counted at the recipients; then the same number of bare Baileys sockets
@@ -40,7 +41,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { Pool } from 'undici';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
-import { openLoop, type OpenLoopResult } from './open-loop-load';
+import { openLoop, type OpenLoopOptions, type OpenLoopResult } from './open-loop-load';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.DATABASE_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -180,6 +181,8 @@ const gatewayEnv = (driver: 'db' | 'bullmq', databaseUrl: string, prefix: string
 
 interface LoadJob {
   url: string;
+  /** `send`: POST /send with a new messageId each; `floor`: GET the path (no body, no work behind it). */
+  kind: 'send' | 'floor';
   path: string;
   key: string;
   connections: number;
@@ -194,7 +197,10 @@ async function runLoadChild(job: LoadJob): Promise<void> {
     const i = counter++;
     return JSON.stringify({ messageId: `bench-${randomUUID()}`, to: `5534${String(900000000 + (i % 1000))}`, type: 'text', body: `bench message ${i}` });
   };
-  const request = { url: job.url, path: job.path, headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' }, body, connections: job.connections };
+  const request: Omit<OpenLoopOptions, 'rate' | 'seconds'> =
+    job.kind === 'send'
+      ? { url: job.url, path: job.path, headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' }, body, connections: job.connections }
+      : { url: job.url, method: 'GET' as const, path: job.path, headers: {} as Record<string, string>, body: () => undefined as unknown as string, connections: job.connections };
   // Warm-up (JIT, pools, prepared plans), not measured.
   await openLoop({ ...request, rate: Math.min(job.rate, 500), seconds: 2 });
   await new Promise<void>((resolve) => process.send!({ warm: true }, () => resolve()));
@@ -238,6 +244,8 @@ interface EnqueueResult {
   stored: number;
   gatewayCpu: number;
   loadCpu: number;
+  /** The same load on GET /health of the same gateway: what the machine, HTTP and the load generator alone cost. */
+  floor: { p50: number; p99: number };
 }
 
 async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
@@ -261,7 +269,7 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     const gatewayPid = child.pid;
     let cpuBefore = 0;
     let started = 0;
-    const { result, cpuSeconds } = await load({ url: gateway.url, path: `/connections/${sessionId}/send`, key, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
+    const { result, cpuSeconds } = await load({ url: gateway.url, kind: 'send', path: `/connections/${sessionId}/send`, key, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
       cpuBefore = cpuSecondsOf(gatewayPid);
       started = Date.now();
     });
@@ -269,6 +277,7 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     const wall = (Date.now() - started) / 1000;
     const stored = Number((await db.query(`SELECT count(*) FROM messages WHERE session_id = $1`, [sessionId])).rows[0].count);
     await db.end();
+    const floor = (await load({ url: gateway.url, kind: 'floor', path: '/health', key, connections: CONNECTIONS, rate: RATE, seconds: Math.min(SECONDS, 10) }, () => undefined)).result;
     return {
       driver,
       requests: result.requests,
@@ -284,6 +293,7 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
       stored,
       gatewayCpu: round((gatewayCpu / wall) * 100, 0),
       loadCpu: round((cpuSeconds / SECONDS) * 100, 0),
+      floor: { p50: floor.latencyMs.p50, p99: floor.latencyMs.p99 },
     };
   } finally {
     if (child) await stop(child);
@@ -581,8 +591,8 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `${table([
-        ['driver', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', 'gateway cpu %', 'load gen cpu %', 'load gen lag ms', 'p99 from send ms'],
-        ...enqueue.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored, r.gatewayCpu, r.loadCpu, r.schedulerLag, r.p99FromSend]),
+        ['driver', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', 'gateway cpu %', 'load gen cpu %', 'load gen lag ms', 'p99 from send ms', 'GET /health p50 ms', 'GET /health p99 ms'],
+        ...enqueue.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored, r.gatewayCpu, r.loadCpu, r.schedulerLag, r.p99FromSend, r.floor.p50, r.floor.p99]),
       ])}\n`,
     );
   }
@@ -639,7 +649,7 @@ async function main(): Promise<void> {
     loadAverage: loadavg().map((l) => round(l, 1)),
     sessions: SESSIONS,
     messages: MESSAGES,
-    enqueue: Object.fromEntries(enqueue.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, p99FromSendMs: r.p99FromSend, non2xx: r.non2xx, stored: r.stored, gatewayCpuPct: r.gatewayCpu, loadCpuPct: r.loadCpu }])),
+    enqueue: Object.fromEntries(enqueue.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, p99FromSendMs: r.p99FromSend, non2xx: r.non2xx, stored: r.stored, gatewayCpuPct: r.gatewayCpu, loadCpuPct: r.loadCpu, healthP50Ms: r.floor.p50, healthP99Ms: r.floor.p99 }])),
     e2e: Object.fromEntries(e2e.map((r) => [`${r.driver} ${r.topology}`, r.delivery.msgsPerSec])),
   };
   process.stdout.write(`RESULT ${JSON.stringify(summary)}\n`);
