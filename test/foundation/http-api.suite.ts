@@ -29,6 +29,17 @@ export function httpApiSuite(env: () => Promise<Record<string, string>>): void {
       }
     });
 
+    it('/metrics counts HTTP requests by method, route pattern and status', async () => {
+      const unknownId = '00000000-0000-4000-8000-000000000000';
+      expect((await admin(`/connections/${unknownId}/messages/nope`)).status).toBe(404);
+      expect((await call('/no-such-route')).status).toBe(404);
+      const text = await (await call('/metrics')).text();
+      const count = (labels: string) => Number(new RegExp(`^http_request_duration_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      expect(count('method="GET",route="/connections/:id/messages/:messageId",status="404"')).toBeGreaterThanOrEqual(1);
+      expect(count('method="GET",route="\\(unmatched\\)",status="404"')).toBeGreaterThanOrEqual(1);
+      expect(text).not.toContain(unknownId);
+    });
+
     it('/docs/json describes the routes', async () => {
       const doc = await (await call('/docs/json')).json() as any;
       expect(doc.openapi).toMatch(/^3\./);

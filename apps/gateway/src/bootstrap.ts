@@ -8,7 +8,7 @@ import { AppConfig, ensureCredentialsKey } from '../../../libs/config/src';
 import { ErrorCode } from '../../../libs/contracts/src';
 import { apiKeyHashOf } from '../../../libs/auth/src/api-key.hash';
 import { createValidationPipe, ProblemException } from '../../../libs/http/src';
-import { registerAccessLog, requestIdOf, rootLoggerFor, SERVICE_NAME, SERVICE_VERSION } from '../../../libs/observability/src';
+import { Metrics, registerAccessLog, registerRequestMetrics, requestIdOf, rootLoggerFor, SERVICE_NAME, SERVICE_VERSION } from '../../../libs/observability/src';
 import { AppModule } from './app.module';
 
 const OPERATIONS_PATHS = new Set(['/health', '/ready', '/metrics']);
@@ -66,6 +66,8 @@ export async function createApp(rawConfig: AppConfig): Promise<NestFastifyApplic
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, genReqId: requestIdOf, trustProxy: false });
   await configureFastify(adapter.getInstance(), config);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+  // Before init: Nest adds its routes to Fastify at init, and they take the hooks registered by then.
+  registerRequestMetrics(adapter.getInstance(), app.get(Metrics).httpRequestDuration);
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalPipes(createValidationPipe());

@@ -5,4 +5,5 @@ export * from './observability.module';
 export * from './logger.module';
 export * from './root-logger';
 export * from './access-log';
+export * from './request-metrics';
 export * from './service-info';
