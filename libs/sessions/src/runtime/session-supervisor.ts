@@ -2,12 +2,13 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import pino from 'pino';
+import type pino from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/src';
 import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode, SessionGateway, SessionOwnershipListener } from '../../../contracts/src';
 import { Metrics } from '../../../observability/src/metrics';
 import { Readiness } from '../../../observability/src/readiness';
+import { rootLoggerFor } from '../../../observability/src/root-logger';
 import { AuthStateStore } from '../../../whatsapp/src/auth-state';
 import { WhatsAppEngine } from '../../../whatsapp/src/engine/whatsapp-engine';
 import { Lease, SessionLeases } from '../ownership/session-leases';
@@ -64,7 +65,7 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
     private readonly moduleRef: ModuleRef,
   ) {
     super();
-    this.runnerLogger = pino({ level: config.logLevel, base: { component: 'session-runner' } });
+    this.runnerLogger = rootLoggerFor(config).child({ component: 'session-runner' });
   }
 
   addOwnershipListener(listener: SessionOwnershipListener): void {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import pino from 'pino';
 import { AppConfig } from '../../../config/src';
 import { Metrics } from '../../../observability/src/metrics';
+import { rootLoggerFor } from '../../../observability/src/root-logger';
 import { connectToSandbox } from '../sandbox';
 import { installStrictSignatureVerifier, uninstallStrictSignatureVerifier } from '../security';
 import { redactKeyMaterialInConsole } from '../auth-state';
@@ -14,6 +15,11 @@ import { WhatsAppEngine } from './whatsapp-engine';
  * unless turned off, so a server whose certificate chain is not signed by the
  * trusted root is refused.
  */
+/** The configured level, but never below warn. */
+function atLeastWarn(level: pino.LevelWithSilent): pino.LevelWithSilent {
+  return level === 'silent' || pino.levels.values[level] >= pino.levels.values.warn ? level : 'warn';
+}
+
 export async function createWhatsAppEngine(config: AppConfig, _metrics?: Metrics): Promise<WhatsAppEngine> {
   // libsignal prints session records (private keys included) straight to the console.
   redactKeyMaterialInConsole();
@@ -25,7 +31,7 @@ export async function createWhatsAppEngine(config: AppConfig, _metrics?: Metrics
   else uninstallStrictSignatureVerifier();
   return new BaileysEngine({
     // Baileys logs at warn at most: its debug output can carry key material.
-    logger: pino({ level: config.logLevel === 'silent' ? 'silent' : 'warn', base: { component: 'baileys' } }),
+    logger: rootLoggerFor(config).child({ component: 'baileys' }, { level: atLeastWarn(config.logLevel) }),
     waWebSocketUrl: sandbox?.waWebSocketUrl,
     verifyRecipients: config.sessionRuntime.verifyRecipients,
   });
