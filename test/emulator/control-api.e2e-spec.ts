@@ -1,3 +1,4 @@
+import https from 'node:https';
 import { WaEmulator } from '../../libs/wa-emulator/src';
 import { waitFor } from '../support/services';
 import { GatewayClient, muteLibsignalConsole, trustRoot } from './support/gateway-client';
@@ -29,10 +30,20 @@ describe('emulator: control API over HTTP', () => {
     return { status: response.status, body: text ? JSON.parse(text) : undefined, type: response.headers.get('content-type') };
   }
 
-  it('GET /v1/info returns the socket URL and the root public key in hex', async () => {
+  it('GET /v1/info returns the socket URL, the root public key in hex and the media host with its certificate', async () => {
     const { status, body } = await call('GET', '/v1/info');
     expect(status).toBe(200);
-    expect(body).toEqual({ wsUrl: emulator.wsUrl, rootPublicKey: emulator.rootPublicKey.toString('hex') });
+    expect(body).toEqual({ wsUrl: emulator.wsUrl, rootPublicKey: emulator.rootPublicKey.toString('hex'), mediaHost: emulator.media.hostname, mediaCaCert: emulator.media.caCert });
+    expect(body.mediaHost).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(body.mediaCaCert).toContain('-----BEGIN CERTIFICATE-----');
+    // The media host refuses uploads without the media_conn token, over TLS that the certificate vouches for.
+    const upload = await new Promise<number>((resolve, reject) =>
+      https
+        .request({ host: '127.0.0.1', port: Number(body.mediaHost.split(':')[1]), path: '/mms/image/abc?auth=wrong', method: 'POST', ca: body.mediaCaCert }, (res) => resolve(res.statusCode ?? 0))
+        .on('error', reject)
+        .end('x'),
+    );
+    expect(upload).toBe(401);
     expect(body.wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/chat$/);
     expect(body.rootPublicKey).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -95,6 +106,7 @@ describe('emulator: control API over HTTP', () => {
     ['ack-error with a bad count', 'POST', '/v1/phones/5511960000001/faults', { type: 'ack-error', count: -1 }, 400],
     ['patch with a non-boolean', 'PATCH', '/v1/phones/5511960000001', { online: 'yes' }, 400],
     ['patch with nothing', 'PATCH', '/v1/phones/5511960000001', {}, 400],
+    ['media of a message never received', 'GET', '/v1/phones/5511960000002/messages/NOPE/media', undefined, 404],
   ])('answers 4xx JSON for %s', async (_name, method, path, body, expected) => {
     const result = await call(method as string, path as string, body);
     expect(result.status).toBe(expected);

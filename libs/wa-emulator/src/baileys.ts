@@ -31,6 +31,7 @@ export {
   WA_ADV_ACCOUNT_SIG_PREFIX,
   DEFAULT_CONNECTION_CONFIG,
   S_WHATSAPP_NET,
+  getMediaKeys,
 } from '@whiskeysockets/baileys';
 export type {
   BinaryNode,

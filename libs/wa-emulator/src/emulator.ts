@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RootAuthority } from './identity/root-authority';
 import { handleControlRequest } from './control/control-api';
+import { MediaHost } from './media/media-host';
 import { EmulatorCore } from './server/emulator-core';
 import { WebSocketServer, type WsServer } from './server/ws-module';
 import { SimulatedPhone } from './simulated-phone';
@@ -20,7 +21,8 @@ export const WS_PATH = '/ws/chat';
 
 /**
  * A WhatsApp Web emulator the unmodified Baileys connects to. One port serves
- * the WebSocket at `/ws/chat` and the control API under `/v1`.
+ * the WebSocket at `/ws/chat` and the control API under `/v1`; a second,
+ * HTTPS, is the media host (`/v1/info` gives its certificate).
  */
 export class WaEmulator {
   private readonly phoneHandles = new Map<string, SimulatedPhone>();
@@ -31,6 +33,8 @@ export class WaEmulator {
     private readonly core: EmulatorCore,
     readonly authority: RootAuthority,
     readonly url: string,
+    /** HTTPS host for media uploads and downloads. */
+    readonly media: MediaHost,
   ) {}
 
   static async start(options: WaEmulatorOptions = {}): Promise<WaEmulator> {
@@ -57,7 +61,9 @@ export class WaEmulator {
       server.listen(options.port ?? 0, host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    ready.emulator = new WaEmulator(server, wss, core, authority, `http://${host}:${port}`);
+    const media = await MediaHost.start(host);
+    core.mediaConn = media.mediaConn;
+    ready.emulator = new WaEmulator(server, wss, core, authority, `http://${host}:${port}`, media);
     return ready.emulator;
   }
 
@@ -107,5 +113,6 @@ export class WaEmulator {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.media.close();
   }
 }

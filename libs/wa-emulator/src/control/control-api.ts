@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EmulatorInputError } from '../errors';
 import type { WaEmulator } from '../emulator';
+import { decryptReceivedMedia } from '../media/received-media';
 import { FAULT_TYPES, type Fault, type PhoneOptions } from '../types';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -22,7 +23,7 @@ type Route = (emulator: WaEmulator, params: string[], body: unknown) => Promise<
  * never 5xx.
  */
 const routes: Array<{ method: string; pattern: RegExp; handler: Route }> = [
-  { method: 'GET', pattern: /^\/v1\/info$/, handler: (e) => [200, { wsUrl: e.wsUrl, rootPublicKey: e.rootPublicKeyHex }] },
+  { method: 'GET', pattern: /^\/v1\/info$/, handler: (e) => [200, { wsUrl: e.wsUrl, rootPublicKey: e.rootPublicKeyHex, mediaHost: e.media.hostname, mediaCaCert: e.media.caCert }] },
   {
     method: 'GET',
     pattern: /^\/v1\/stats$/,
@@ -87,6 +88,15 @@ const routes: Array<{ method: string; pattern: RegExp; handler: Route }> = [
     },
   },
   { method: 'GET', pattern: /^\/v1\/phones\/([^/]+)\/messages$/, handler: (e, [n]) => [200, e.phone(n).messages.map(({ content: _c, ...m }) => m)] },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/phones\/([^/]+)\/messages\/([^/]+)\/media$/,
+    handler: async (e, [n, id]) => {
+      const message = e.phone(n).messages.find((m) => m.id === id);
+      if (!message) throw new HttpError(404, `phone ${n} received no message ${id}`);
+      return [200, await decryptReceivedMedia(message.content, e.media)];
+    },
+  },
   {
     method: 'POST',
     pattern: /^\/v1\/phones\/([^/]+)\/faults$/,

@@ -2,6 +2,7 @@ import type { BinaryNode } from '../baileys';
 import type { LinkedDevice } from '../accounts/linked-device';
 import type { PhoneAccount } from '../accounts/phone';
 import type { PreKeyBundle } from '../accounts/signal-endpoint';
+import type { MediaConnInfo } from '../media/media-host';
 import { bigEndian, bytes, child, childrenByTag, children, iqResult, leaf, uintOf } from './nodes';
 
 /** What the IQ answers need to know about the emulated network. */
@@ -16,7 +17,7 @@ export interface Directory {
  * an empty result: an unanswered IQ would hang the client for a minute.
  * Returns undefined for IQs the session handles itself (md, passive).
  */
-export async function answerIq(iq: BinaryNode, device: LinkedDevice, directory: Directory): Promise<BinaryNode> {
+export async function answerIq(iq: BinaryNode, device: LinkedDevice, directory: Directory, media?: MediaConnInfo): Promise<BinaryNode> {
   const xmlns = iq.attrs.xmlns;
   const first = children(iq)[0];
   switch (xmlns) {
@@ -35,6 +36,9 @@ export async function answerIq(iq: BinaryNode, device: LinkedDevice, directory: 
       return iqResult(iq);
     case 'w:sync:app:state':
       return answerAppStateSync(iq);
+    case 'w:m':
+      if (first?.tag === 'media_conn' && media) return iqResult(iq, [mediaConnNode(media)]);
+      return iqResult(iq);
     default:
       return iqResult(iq);
   }
@@ -146,4 +150,13 @@ function answerAppStateSync(iq: BinaryNode): BinaryNode {
   const requested = childrenByTag(child(iq, 'sync'), 'collection');
   const collections = requested.map((c) => ({ tag: 'collection', attrs: { name: c.attrs.name, version: c.attrs.version ?? '0', has_more_patches: 'false' } }));
   return iqResult(iq, [{ tag: 'sync', attrs: {}, content: collections }]);
+}
+
+/** Where and with which token Baileys uploads media (the emulator's HTTPS media host). */
+function mediaConnNode(media: MediaConnInfo): BinaryNode {
+  return {
+    tag: 'media_conn',
+    attrs: { auth: media.auth, ttl: String(media.ttlSeconds), auth_ttl: String(media.ttlSeconds), max_buckets: '12' },
+    content: [{ tag: 'host', attrs: { hostname: media.hostname, maxContentLengthBytes: String(media.maxContentLengthBytes) } }],
+  };
 }

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:https';
 import makeWASocket, {
   Browsers,
   DisconnectReason,
@@ -20,6 +21,8 @@ export interface BaileysEngineOptions {
   logger: Logger;
   /** The emulator's socket in sandbox mode; unset: WhatsApp itself. */
   waWebSocketUrl?: string;
+  /** The agent media uploads go through: in sandbox mode, one that trusts the emulator's media host certificate. */
+  mediaUploadAgent?: Agent;
   keepAliveIntervalMs?: number;
   connectTimeoutMs?: number;
   /** Ask WhatsApp whether a phone number exists before the first send to it (answer cached per socket). */
@@ -50,6 +53,7 @@ class BaileysConnection extends EngineConnection {
       logger,
       browser: Browsers.ubuntu('Chrome'),
       ...(engine.waWebSocketUrl && { waWebSocketUrl: engine.waWebSocketUrl }),
+      ...(engine.mediaUploadAgent && { fetchAgent: engine.mediaUploadAgent }),
       markOnlineOnConnect: false,
       syncFullHistory: false,
       fireInitQueries: true,

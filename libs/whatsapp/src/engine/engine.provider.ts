@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import { Logger } from '@nestjs/common';
 import pino from 'pino';
 import { AppConfig } from '../../../config/src';
@@ -33,6 +34,8 @@ export async function createWhatsAppEngine(config: AppConfig, _metrics?: Metrics
     // Baileys logs at warn at most: its debug output can carry key material.
     logger: rootLoggerFor(config).child({ component: 'baileys' }, { level: atLeastWarn(config.logLevel) }),
     waWebSocketUrl: sandbox?.waWebSocketUrl,
+    // Only the emulator's media host is trusted for uploads in sandbox mode; WhatsApp's use the system's CAs.
+    mediaUploadAgent: sandbox?.mediaCaCert ? new Agent({ ca: sandbox.mediaCaCert, keepAlive: true }) : undefined,
     verifyRecipients: config.sessionRuntime.verifyRecipients,
   });
 }

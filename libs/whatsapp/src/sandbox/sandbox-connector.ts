@@ -21,6 +21,8 @@ export interface SandboxConnection {
   waWebSocketUrl: string;
   /** The emulator's root public key, now installed as Baileys' trust root. */
   rootPublicKey: Buffer;
+  /** The certificate of the emulator's HTTPS media host (PEM), to trust for media uploads; absent on an emulator without one. */
+  mediaCaCert?: string;
 }
 
 export interface SandboxConnectOptions {
@@ -61,12 +63,15 @@ export async function connectToSandbox(options: SandboxConnectOptions): Promise<
 }
 
 function parseInfo(body: unknown): SandboxConnection {
-  const info = body as { wsUrl?: unknown; rootPublicKey?: unknown };
+  const info = body as { wsUrl?: unknown; rootPublicKey?: unknown; mediaCaCert?: unknown };
   if (typeof info?.wsUrl !== 'string' || !/^wss?:\/\//.test(info.wsUrl)) throw new SandboxUnavailableError('emulator /v1/info has no valid wsUrl');
   if (typeof info.rootPublicKey !== 'string' || !/^[0-9a-f]{64}$/i.test(info.rootPublicKey)) {
     throw new SandboxUnavailableError('emulator /v1/info has no valid rootPublicKey (64 hex characters)');
   }
-  return { waWebSocketUrl: info.wsUrl, rootPublicKey: Buffer.from(info.rootPublicKey, 'hex') };
+  if (info.mediaCaCert !== undefined && (typeof info.mediaCaCert !== 'string' || !info.mediaCaCert.includes('BEGIN CERTIFICATE'))) {
+    throw new SandboxUnavailableError('emulator /v1/info has an invalid mediaCaCert (a PEM certificate)');
+  }
+  return { waWebSocketUrl: info.wsUrl, rootPublicKey: Buffer.from(info.rootPublicKey, 'hex'), mediaCaCert: info.mediaCaCert };
 }
 
 /**
