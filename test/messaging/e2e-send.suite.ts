@@ -23,7 +23,7 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
 
   beforeAll(async () => {
     receiver = await new WebhookReceiver().start();
-    sandbox = await Sandbox.start({ SEND_RETRY_BASE_DELAY_MS: '100', SEND_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_SCHEDULE: '0,50,100', ...(await env()) });
+    sandbox = await Sandbox.start({ SEND_RETRY_BASE_DELAY_MS: '100', SEND_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_SCHEDULE: '0,50,100', MEDIA_ALLOW_PRIVATE_HOSTS: '127.0.0.1', ...(await env()) });
     const phone = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber() });
     sessionId = await sandbox.createConnection({ webhookUrl: receiver.url, config: NO_PACING });
     const [row] = await sandbox.query(`SELECT 1`);
@@ -118,7 +118,7 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
     expect(recipient.messages.find((m) => m.id === r.waMessageId)!.type).toBe('reaction');
   });
 
-  it('media: an image (base64), a voice note and a document (by URL) reach the recipient byte for byte', async () => {
+  it('media: an image (base64), a voice note and a document (by URL) reach the recipient byte for byte; a private URL is refused', async () => {
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
     const voice = randomBytes(2048);
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(40_000)]);
@@ -145,6 +145,12 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
         expect(Buffer.from(media.base64, 'base64').equals(item.file)).toBe(true);
       }
       expect(recipient.duplicates).toBe(0);
+
+      // A media URL on a private address that is not allowed is never fetched: failed at once.
+      const refused = randomUUID();
+      expect((await send({ messageId: refused, to: recipient.phoneNumber, type: 'document', media: { url: 'http://10.255.255.1/secret.pdf', mimetype: 'application/pdf' } })).status).toBe(202);
+      const failed = await statusOf(refused, ['failed']);
+      expect(failed).toMatchObject({ attempts: 1, error: { code: 'MEDIA_URL_REFUSED' } });
     } finally {
       files.closeAllConnections();
       await new Promise((resolve) => files.close(resolve));

@@ -98,10 +98,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('LEASE_RENEW_INTERVAL_MS must be shorter than LEASE_TTL_MS minus LEASE_SAFETY_MARGIN_MS');
   }
 
-  const webhookAllowPrivateHosts = (read('WEBHOOK_ALLOW_PRIVATE_HOSTS') ?? '')
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
+  const list = (name: string) =>
+    (read(name) ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
+  const webhookAllowPrivateHosts = list('WEBHOOK_ALLOW_PRIVATE_HOSTS');
 
   const config = new AppConfig({
     port,
@@ -121,7 +123,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sandboxUrl,
     webhookAllowPrivateHosts,
     webhookDelivery: parseWebhookDeliverySettings(read, integer, problems),
-    messaging: parseMessagingSettings(integer),
+    messaging: parseMessagingSettings(integer, list),
     sessionRuntime: parseSessionRuntimeSettings(integer, boolean),
     migrateOnBoot: boolean('MIGRATE_ON_BOOT', true),
     metricsRequireAuth: boolean('METRICS_REQUIRE_AUTH', false),

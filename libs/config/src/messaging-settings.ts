@@ -15,11 +15,16 @@ export interface MessagingSettings {
   mediaMaxBytes: number;
   /** How often the worker looks for stored messages without a queue job. */
   reconcileIntervalMs: number;
+  /** Longest download of media a send names by URL, redirects included. */
+  mediaFetchTimeoutMs: number;
+  /** Private hosts or addresses media URLs may name anyway (as `WEBHOOK_ALLOW_PRIVATE_HOSTS`); none by default. */
+  mediaAllowPrivateHosts: string[];
 }
 
 type Integer = (name: string, fallback: number, min: number, max: number) => number;
+type List = (name: string) => string[];
 
-export function parseMessagingSettings(integer: Integer): MessagingSettings {
+export function parseMessagingSettings(integer: Integer, list: List): MessagingSettings {
   return {
     sendMaxAttempts: integer('SEND_MAX_ATTEMPTS', 5, 1, 100),
     sendRetryBaseDelayMs: integer('SEND_RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
@@ -29,5 +34,7 @@ export function parseMessagingSettings(integer: Integer): MessagingSettings {
     pacingMinGapPerRecipientMs: integer('SEND_PACING_MIN_GAP_PER_RECIPIENT_MS', 3000, 0, 3_600_000),
     mediaMaxBytes: integer('MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     reconcileIntervalMs: integer('MESSAGE_RECONCILE_INTERVAL_MS', 60_000, 100, 3_600_000),
+    mediaFetchTimeoutMs: integer('MEDIA_FETCH_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    mediaAllowPrivateHosts: list('MEDIA_ALLOW_PRIVATE_HOSTS'),
   };
 }

@@ -13,6 +13,8 @@ export enum SendErrorCode {
   NotOnWhatsApp = 'NOT_ON_WHATSAPP',
   MediaTooLarge = 'MEDIA_TOO_LARGE',
   MediaUnavailable = 'MEDIA_UNAVAILABLE',
+  /** The media URL may not be fetched (private or metadata address, not http/https) or its server refused it (4xx). */
+  MediaUrlRefused = 'MEDIA_URL_REFUSED',
   InvalidContent = 'INVALID_CONTENT',
 }
 
@@ -21,6 +23,7 @@ const PERMANENT = new Set<SendErrorCode>([
   SendErrorCode.InvalidRecipient,
   SendErrorCode.NotOnWhatsApp,
   SendErrorCode.MediaTooLarge,
+  SendErrorCode.MediaUrlRefused,
   SendErrorCode.InvalidContent,
 ]);
 

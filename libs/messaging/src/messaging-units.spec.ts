@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { canonicalJson, payloadHash } from './canonical-json';
-import { base64DecodedBytes, essenceOf } from './media-rules';
+import { base64DecodedBytes, essenceOf } from '../../contracts/src/media-rules';
 import { advancesTo, impliedDeliveryStatuses, statusRank } from './message-status';
 import { normaliseSend } from './outgoing-payload';
 import { normaliseRecipient } from './recipient';

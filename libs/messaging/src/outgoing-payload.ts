@@ -1,5 +1,5 @@
 import type { OutgoingContent } from '../../contracts/src';
-import { base64DecodedBytes, essenceOf, mediaRules } from './media-rules';
+import { base64DecodedBytes, essenceOf, mediaRules } from '../../contracts/src/media-rules';
 import { MessagingException } from './messaging.exception';
 import { normaliseRecipient } from './recipient';
 import type { MediaDto, SendMessageDto } from './send.dto';

@@ -5,7 +5,7 @@ export * from './jobs';
 export { ConnectionWebhooks } from './subscriptions/connection-webhooks';
 export { SubscriptionsService } from './subscriptions/subscriptions.service';
 export { HostResolver, WebhookUrlGuard, ForbiddenTargetError, type ResolvedAddress } from './guard/url-guard';
-export { forbiddenAddressReason, embeddedIpv4, AddressAllowlist } from './guard/ip-ranges';
+export { forbiddenAddressReason, embeddedIpv4, AddressAllowlist } from '../../outbound/src/ip-ranges';
 export { sign, signatureHeader, generateSecret } from './delivery/signing';
 export { deliveryBody } from './delivery/event-outbox';
 export { DeliveryReconciler, RECONCILE_GRACE_MS } from './delivery/delivery-reconciler';

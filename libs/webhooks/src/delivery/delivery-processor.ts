@@ -8,7 +8,7 @@ import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { type AttemptTarget, DeliveryStore, type SuccessRecord } from './delivery-store';
 import { EndpointLimiter } from './endpoint-limiter';
 import { GroupCommit } from '../../../persistence/src/group-commit';
-import { createPinnedAgent } from './pinned-agent';
+import { createPinnedAgent } from '../../../outbound/src/pinned-agent';
 import { nextAttemptDelayMs } from './retry-schedule';
 import { signatureHeader } from './signing';
 import { type SendOutcome, WebhookSender } from './webhook-sender';

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../../../config/src';
-import { embeddedIpv4, forbiddenAddressReason } from './ip-ranges';
+import { embeddedIpv4, forbiddenAddressReason } from '../../../outbound/src/ip-ranges';
 import { ForbiddenTargetError, HostResolver, WebhookUrlGuard } from './url-guard';
 
 class FakeResolver extends HostResolver {

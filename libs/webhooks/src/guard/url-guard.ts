@@ -1,89 +1,17 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../../config/src';
-import { AddressAllowlist, FORBIDDEN_HOST_NAMES, forbiddenAddressReason } from './ip-ranges';
+import { HostResolver, OutboundUrlGuard } from '../../../outbound/src/url-guard';
 
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
-
-/** Name resolution, behind a class so a test can answer with the addresses it wants (DNS rebinding). */
-@Injectable()
-export class HostResolver {
-  async resolve(hostname: string): Promise<ResolvedAddress[]> {
-    const found = await lookup(hostname, { all: true, verbatim: true });
-    return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
-  }
-}
-
-/** A webhook target the guard refuses; `reason` reads well after "is not allowed: ". */
-export class ForbiddenTargetError extends Error {
-  constructor(
-    readonly target: string,
-    readonly reason: string,
-  ) {
-    super(`webhook target ${target} is not allowed: ${reason}`);
-    this.name = 'ForbiddenTargetError';
-  }
-}
-
-const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
+export { ForbiddenTargetError, HostResolver, type ResolvedAddress } from '../../../outbound/src/url-guard';
 
 /**
- * The SSRF guard. Checked when a subscription is made, and again on every
- * new connection of a delivery: `resolveForConnect` is the delivery agent's DNS
- * lookup, so the address that was checked is the address connected to.
+ * The SSRF guard of webhook targets. Checked when a subscription is made, and
+ * again on every new connection of a delivery (the delivery agent's DNS
+ * lookup), with `WEBHOOK_ALLOW_PRIVATE_HOSTS` as the exceptions.
  */
 @Injectable()
-export class WebhookUrlGuard {
-  private readonly allowlist: AddressAllowlist;
-
-  constructor(
-    private readonly resolver: HostResolver,
-    config: AppConfig,
-  ) {
-    this.allowlist = new AddressAllowlist(config.webhookAllowPrivateHosts);
-  }
-
-  /** Parses and checks a URL; throws `ForbiddenTargetError`. */
-  async check(raw: string): Promise<URL> {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new ForbiddenTargetError(raw, 'not a URL');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ForbiddenTargetError(raw, `only http and https are allowed (got ${url.protocol})`);
-    if (url.username || url.password) throw new ForbiddenTargetError(raw, 'credentials in the URL are not allowed');
-    await this.resolveForConnect(hostOf(url));
-    return url;
-  }
-
-  /** Resolves once, validates every address, and returns the one to connect to. */
-  async resolveForConnect(hostname: string): Promise<ResolvedAddress> {
-    const name = hostname.toLowerCase().replace(/\.$/, '');
-    const literal = isIP(name);
-    if (!literal && FORBIDDEN_HOST_NAMES.has(name)) throw new ForbiddenTargetError(hostname, 'a cloud metadata host');
-    const nameAllowed = this.allowlist.allowsName(name);
-    let addresses: ResolvedAddress[];
-    if (literal) addresses = [{ address: name, family: literal === 6 ? 6 : 4 }];
-    else {
-      try {
-        addresses = await this.resolver.resolve(name);
-      } catch (error) {
-        throw new ForbiddenTargetError(hostname, `the host does not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      }
-    }
-    if (addresses.length === 0) throw new ForbiddenTargetError(hostname, 'the host does not resolve');
-    // A name that mixes public and private addresses is refused whole: any of them could be the one used.
-    for (const { address } of addresses) {
-      const reason = forbiddenAddressReason(address);
-      if (reason && !nameAllowed && !this.allowlist.allowsAddress(address)) {
-        throw new ForbiddenTargetError(hostname, literal ? reason : `it resolves to ${address}, ${reason}`);
-      }
-    }
-    return addresses[0];
+export class WebhookUrlGuard extends OutboundUrlGuard {
+  constructor(resolver: HostResolver, config: AppConfig) {
+    super(resolver, config.webhookAllowPrivateHosts, 'webhook target');
   }
 }

@@ -6,6 +6,7 @@ import makeWASocket, {
   isPnUser,
   jidDecode,
   makeCacheableSignalKeyStore,
+  type AnyMessageContent,
   type BinaryNode,
   type WASocket,
 } from '@whiskeysockets/baileys';
@@ -13,6 +14,7 @@ import type { Logger } from 'pino';
 import { OutgoingMessage, SendError, SendErrorCode } from '../../../contracts/src';
 import { AckWaiter } from './ack-waiter';
 import { quotedStub, toBaileysContent } from './content-builder';
+import type { MediaFetcher } from './media-fetcher';
 import { toDeliveryStatus, toIncomingMessage } from './incoming-mapper';
 import { EngineConnectOptions, EngineConnection, WhatsAppEngine } from './whatsapp-engine';
 
@@ -23,6 +25,8 @@ export interface BaileysEngineOptions {
   waWebSocketUrl?: string;
   /** The agent media uploads go through: in sandbox mode, one that trusts the emulator's media host certificate. */
   mediaUploadAgent?: Agent;
+  /** Downloads media sends name by URL (SSRF guard, size limits); without it Baileys downloads them unchecked. */
+  mediaFetcher?: MediaFetcher;
   keepAliveIntervalMs?: number;
   connectTimeoutMs?: number;
   /** Ask WhatsApp whether a phone number exists before the first send to it (answer cached per socket). */
@@ -119,7 +123,15 @@ class BaileysConnection extends EngineConnection {
     if (!waMessageId) return undefined;
     const stored = await this.options.findOutgoing(waMessageId);
     if (!stored) return undefined;
-    return generateWAMessageContent(toBaileysContent(stored), { upload: this.sock.waUploadToServer });
+    return generateWAMessageContent(await this.contentOf(stored), { upload: this.sock.waUploadToServer });
+  }
+
+  /** Media named by URL is downloaded through the guarded fetcher when there is one (see MediaFetcher). */
+  private async contentOf(message: OutgoingMessage): Promise<AnyMessageContent> {
+    const c = message.content;
+    const fetcher = this.engine.mediaFetcher;
+    if (fetcher && 'media' in c && c.media.url && !c.media.base64) return toBaileysContent(message, await fetcher.fetch(c.media.url, c.type));
+    return toBaileysContent(message);
   }
 
   private async assertRecipientExists(jid: string): Promise<void> {
@@ -136,9 +148,11 @@ class BaileysConnection extends EngineConnection {
   async send(message: OutgoingMessage, waMessageId: string, timeoutMs: number): Promise<{ ackAt: Date }> {
     if (this.closedByUs || this.closeReported) throw new SendError(SendErrorCode.SessionNotConnected, 'socket is closed');
     await this.assertRecipientExists(message.to);
+    // Downloaded before the ack clock starts: a slow media server is not a slow WhatsApp.
+    const content = await this.contentOf(message);
     const acked = this.acks.expect(waMessageId, timeoutMs);
     try {
-      await this.sock.sendMessage(message.to, toBaileysContent(message), { messageId: waMessageId, quoted: quotedStub(message) });
+      await this.sock.sendMessage(message.to, content, { messageId: waMessageId, quoted: quotedStub(message) });
     } catch (error) {
       this.acks.cancel(waMessageId);
       void acked.catch(() => undefined);

@@ -1,7 +1,8 @@
 import type { AnyMessageContent, WAMessage } from '@whiskeysockets/baileys';
 import { OutgoingContent, OutgoingMessage, SendError, SendErrorCode } from '../../../contracts/src';
 
-function mediaOf(content: Extract<OutgoingContent, { media: unknown }>): { url: string } | Buffer {
+function mediaOf(content: Extract<OutgoingContent, { media: unknown }>, fetched?: Buffer): { url: string } | Buffer {
+  if (fetched) return fetched;
   if (content.media.base64) return Buffer.from(content.media.base64, 'base64');
   if (content.media.url) return { url: content.media.url };
   throw new SendError(SendErrorCode.InvalidContent, 'media needs a url or base64 data');
@@ -14,22 +15,26 @@ export function vcardOf(fullName: string, phoneNumber: string): string {
   return ['BEGIN:VCARD', 'VERSION:3.0', `FN:${escaped}`, `TEL;type=CELL;type=VOICE;waid=${digits}:+${digits}`, 'END:VCARD'].join('\n');
 }
 
-/** Maps the product's message content to Baileys' `AnyMessageContent`. */
-export function toBaileysContent(message: OutgoingMessage): AnyMessageContent {
+/**
+ * Maps the product's message content to Baileys' `AnyMessageContent`.
+ * `fetchedMedia`: the bytes of a media URL, downloaded by the caller; without
+ * it Baileys would download the URL itself.
+ */
+export function toBaileysContent(message: OutgoingMessage, fetchedMedia?: Buffer): AnyMessageContent {
   const c = message.content;
   switch (c.type) {
     case 'text':
       return { text: c.body };
     case 'image':
-      return { image: mediaOf(c), caption: c.caption, mimetype: c.media.mimetype };
+      return { image: mediaOf(c, fetchedMedia), caption: c.caption, mimetype: c.media.mimetype };
     case 'video':
-      return { video: mediaOf(c), caption: c.caption, mimetype: c.media.mimetype };
+      return { video: mediaOf(c, fetchedMedia), caption: c.caption, mimetype: c.media.mimetype };
     case 'audio':
-      return { audio: mediaOf(c), mimetype: c.media.mimetype, ptt: c.ptt ?? false };
+      return { audio: mediaOf(c, fetchedMedia), mimetype: c.media.mimetype, ptt: c.ptt ?? false };
     case 'document':
-      return { document: mediaOf(c), mimetype: c.media.mimetype, fileName: c.media.filename ?? 'document', caption: c.caption };
+      return { document: mediaOf(c, fetchedMedia), mimetype: c.media.mimetype, fileName: c.media.filename ?? 'document', caption: c.caption };
     case 'sticker':
-      return { sticker: mediaOf(c), mimetype: c.media.mimetype };
+      return { sticker: mediaOf(c, fetchedMedia), mimetype: c.media.mimetype };
     case 'location':
       return { location: { degreesLatitude: c.location.latitude, degreesLongitude: c.location.longitude, name: c.location.name, address: c.location.address } };
     case 'contact': {

@@ -8,6 +8,9 @@ import { connectToSandbox } from '../sandbox';
 import { installStrictSignatureVerifier, uninstallStrictSignatureVerifier } from '../security';
 import { redactKeyMaterialInConsole } from '../auth-state';
 import { BaileysEngine } from './baileys-engine';
+import { MediaFetcher } from './media-fetcher';
+import { HostResolver, OutboundUrlGuard } from '../../../outbound/src/url-guard';
+import { mediaRules } from '../../../contracts/src/media-rules';
 import { WhatsAppEngine } from './whatsapp-engine';
 
 /**
@@ -36,6 +39,10 @@ export async function createWhatsAppEngine(config: AppConfig, _metrics?: Metrics
     waWebSocketUrl: sandbox?.waWebSocketUrl,
     // Only the emulator's media host is trusted for uploads in sandbox mode; WhatsApp's use the system's CAs.
     mediaUploadAgent: sandbox?.mediaCaCert ? new Agent({ ca: sandbox.mediaCaCert, keepAlive: true }) : undefined,
+    mediaFetcher: new MediaFetcher(new OutboundUrlGuard(new HostResolver(), config.messaging.mediaAllowPrivateHosts, 'media URL'), {
+      timeoutMs: config.messaging.mediaFetchTimeoutMs,
+      rules: mediaRules(config.messaging.mediaMaxBytes),
+    }),
     verifyRecipients: config.sessionRuntime.verifyRecipients,
   });
 }

@@ -1,4 +1,4 @@
-import type { MediaType } from '../../contracts/src';
+import type { MediaType } from './messages';
 
 const MIB = 1024 * 1024;
 

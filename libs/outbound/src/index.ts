@@ -1,0 +1,3 @@
+export * from './ip-ranges';
+export * from './url-guard';
+export * from './pinned-agent';
