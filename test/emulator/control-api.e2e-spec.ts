@@ -67,6 +67,15 @@ describe('emulator: control API over HTTP', () => {
     const upsert = await waitFor(() => client.received('notify').find((m) => m.key.id === sent.body.id), { what: 'upsert' });
     expect(upsert.message?.conversation).toBe('order #1');
 
+    // A photo from the phone: encrypted onto the media host; the linked client gets the reference, the phone's copy decrypts.
+    const photo = Buffer.from('not really a jpeg, but bytes');
+    const image = await call('POST', '/v1/phones/5511960000002/messages', { to: '5511960000001', media: { type: 'image', base64: photo.toString('base64'), mimetype: 'image/jpeg', caption: 'look' } });
+    expect(image.status).toBe(201);
+    const imageUpsert = await waitFor(() => client.received('notify').find((m) => m.key.id === image.body.id), { what: 'image upsert' });
+    expect(imageUpsert.message?.imageMessage).toMatchObject({ mimetype: 'image/jpeg', caption: 'look', directPath: expect.stringMatching(/^\/v\/emulator\//) });
+    const media = await call('GET', `/v1/phones/5511960000001/messages/${image.body.id}/media`);
+    expect(media).toMatchObject({ status: 200, body: { type: 'image', mimetype: 'image/jpeg', bytes: photo.length, base64: photo.toString('base64') } });
+
     const out = await client.sock.sendMessage('5511960000002@s.whatsapp.net', { text: 'thanks' });
     const inbox = await waitFor(async () => {
       const r = await call('GET', '/v1/phones/5511960000002/messages');
@@ -107,8 +116,13 @@ describe('emulator: control API over HTTP', () => {
     ['patch with a non-boolean', 'PATCH', '/v1/phones/5511960000001', { online: 'yes' }, 400],
     ['patch with nothing', 'PATCH', '/v1/phones/5511960000001', {}, 400],
     ['media of a message never received', 'GET', '/v1/phones/5511960000002/messages/NOPE/media', undefined, 404],
+    ['media of a text message', 'GET', '/v1/phones/5511960000001/messages/__first__/media', undefined, 404],
+    ['media of an unknown type', 'POST', '/v1/phones/5511960000001/messages', { to: '5511960000002', media: { type: 'gif', base64: 'AAAA', mimetype: 'image/gif' } }, 400],
+    ['media without base64', 'POST', '/v1/phones/5511960000001/messages', { to: '5511960000002', media: { type: 'image', mimetype: 'image/png' } }, 400],
   ])('answers 4xx JSON for %s', async (_name, method, path, body, expected) => {
-    const result = await call(method as string, path as string, body);
+    // `__first__`: the first message the gateway owner's phone received (a text).
+    const resolved = (path as string).replace('__first__', () => emulator.phone('5511960000001').messages[0].id);
+    const result = await call(method as string, resolved, body);
     expect(result.status).toBe(expected);
     expect(result.type).toMatch(/application\/json/);
     expect(result.body).toMatchObject({ error: expect.any(String), code: expect.any(String) });

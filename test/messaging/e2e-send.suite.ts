@@ -211,6 +211,30 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
     expect(rows).toHaveLength(2);
   });
 
+  it('incoming media: stored once with its metadata (type, mimetype, size, file name, SHA-256) and in the webhook', async () => {
+    const sender = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber(), pushName: 'Caio' });
+    const ownJid = `${own.phoneNumber}@s.whatsapp.net`;
+    const photo = randomBytes(5000);
+    const sheet = randomBytes(12_000);
+    const sent = [
+      { id: await sender.sendMedia(ownJid, { type: 'image', data: photo, mimetype: 'image/jpeg', caption: 'the view' }), file: photo, type: 'image', mimetype: 'image/jpeg', body: 'the view' },
+      { id: await sender.sendMedia(ownJid, { type: 'document', data: sheet, mimetype: 'text/csv', fileName: 'q3.csv' }), file: sheet, type: 'document', mimetype: 'text/csv', fileName: 'q3.csv' },
+    ];
+    for (const item of sent) {
+      const stored = await waitFor(async () => {
+        const list = await sandbox.apiJson<{ items: Array<{ messageId: string; type: string; content: Record<string, any> }> }>(`/connections/${sessionId}/messages?direction=in`);
+        return list.items.find((m) => m.messageId === item.id);
+      }, { what: `incoming ${item.type} stored` });
+      const media = { mimetype: item.mimetype, fileLength: item.file.length, sha256: createHash('sha256').update(item.file).digest('base64'), ...(item.fileName && { fileName: item.fileName }) };
+      expect(stored.type).toBe(item.type);
+      expect(JSON.stringify(stored.content)).toContain(media.sha256);
+      const hook = await waitFor(() => receiver.events('message.received').find((w) => w.json.payload.messageId === item.id), { what: `message.received for the ${item.type}` });
+      expect(hook.json.payload).toMatchObject({ type: item.type, media, ...(item.body && { body: item.body }) });
+    }
+    const rows = await sandbox.query(`SELECT message_id FROM messages WHERE session_id = $1 AND direction = 'in' AND message_id = ANY($2)`, [sessionId, sent.map((s) => s.id)]);
+    expect(rows).toHaveLength(2);
+  });
+
   it('a logged-out connection refuses sends with 409', async () => {
     const phone = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber() });
     const other = await sandbox.createConnection({ config: NO_PACING });

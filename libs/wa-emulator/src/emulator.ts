@@ -62,7 +62,7 @@ export class WaEmulator {
     });
     const { port } = server.address() as AddressInfo;
     const media = await MediaHost.start(host);
-    core.mediaConn = media.mediaConn;
+    core.media = media;
     ready.emulator = new WaEmulator(server, wss, core, authority, `http://${host}:${port}`, media);
     return ready.emulator;
   }

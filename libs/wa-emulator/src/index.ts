@@ -1,5 +1,5 @@
 export { WaEmulator, WS_PATH, type WaEmulatorOptions } from './emulator';
-export { SimulatedPhone, type OutgoingContent } from './simulated-phone';
+export { SimulatedPhone, type OutgoingContent, type OutgoingMedia } from './simulated-phone';
 export { EmulatorInputError } from './errors';
 export { RootAuthority } from './identity/root-authority';
 export { summarizeMessage } from './messages/message-summary';

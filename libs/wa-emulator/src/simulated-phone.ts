@@ -1,11 +1,23 @@
 import { proto } from './baileys';
 import type { PhoneAccount } from './accounts/phone';
 import { EmulatorInputError } from './errors';
+import { encryptMedia, type MediaKind } from './media/media-encryption';
 import type { EmulatorCore } from './server/emulator-core';
 import type { Fault, PhoneOptions, PhoneSnapshot, ReceivedMessage } from './types';
 
 /** What a phone can send: a text, or any WhatsApp message content as a proto object. */
 export type OutgoingContent = string | proto.IMessage;
+
+/** A file a phone sends (`sendMedia`). */
+export interface OutgoingMedia {
+  type: MediaKind;
+  data: Buffer;
+  mimetype: string;
+  caption?: string;
+  fileName?: string;
+  /** Audio only: a voice note. */
+  ptt?: boolean;
+}
 
 /**
  * The handle tests hold for one simulated account: link gateway sessions to
@@ -54,6 +66,39 @@ export class SimulatedPhone {
 
   sendText(to: string, text: string, options: { id?: string } = {}): Promise<string> {
     return this.send(to, text, options);
+  }
+
+  /**
+   * Sends a file as WhatsApp clients do: encrypted with a fresh media key,
+   * stored on the emulator's media host, and referenced by the message
+   * (url, direct path, key and hashes), so the recipient can download it.
+   */
+  async sendMedia(to: string, media: OutgoingMedia, options: { id?: string } = {}): Promise<string> {
+    const host = this.core.media;
+    if (!host) throw new EmulatorInputError('this emulator has no media host', 409);
+    const encrypted = await encryptMedia(media.data, media.type);
+    const { url, directPath } = host.store(media.type, encrypted.file);
+    const common = {
+      url,
+      directPath,
+      mediaKey: encrypted.mediaKey,
+      mimetype: media.mimetype,
+      fileSha256: encrypted.fileSha256,
+      fileEncSha256: encrypted.fileEncSha256,
+      fileLength: media.data.length,
+      mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+    };
+    const message: proto.IMessage =
+      media.type === 'image'
+        ? { imageMessage: { ...common, caption: media.caption } }
+        : media.type === 'video'
+          ? { videoMessage: { ...common, caption: media.caption } }
+          : media.type === 'audio'
+            ? { audioMessage: { ...common, ptt: media.ptt ?? false } }
+            : media.type === 'sticker'
+              ? { stickerMessage: common }
+              : { documentMessage: { ...common, fileName: media.fileName ?? 'document', caption: media.caption } };
+    return this.send(to, message, options);
   }
 
   /** Messages this account received, decrypted, oldest first. */

@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EmulatorInputError } from '../errors';
 import type { WaEmulator } from '../emulator';
 import { decryptReceivedMedia } from '../media/received-media';
+import type { OutgoingMedia } from '../simulated-phone';
 import { FAULT_TYPES, type Fault, type PhoneOptions } from '../types';
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** Room for a phone's media (base64) in POST /messages. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 class HttpError extends Error {
   constructor(
@@ -79,10 +81,14 @@ const routes: Array<{ method: string; pattern: RegExp; handler: Route }> = [
     method: 'POST',
     pattern: /^\/v1\/phones\/([^/]+)\/messages$/,
     handler: async (e, [n], body) => {
-      const { to, text, id } = objectBody(body);
+      const { to, text, id, media } = objectBody(body);
       if (typeof to !== 'string' || !to) throw new HttpError(400, 'to is required');
-      if (typeof text !== 'string') throw new HttpError(400, 'text is required');
       if (id !== undefined && (typeof id !== 'string' || !id)) throw new HttpError(400, 'id must be a non-empty string');
+      if (media !== undefined) {
+        const messageId = await e.phone(n).sendMedia(to, parseMedia(media), { id: id as string | undefined });
+        return [201, { id: messageId }];
+      }
+      if (typeof text !== 'string') throw new HttpError(400, 'text (or media) is required');
       const messageId = await e.phone(n).sendText(to, text, { id: id as string | undefined });
       return [201, { id: messageId }];
     },
@@ -211,4 +217,25 @@ function parseFault(input: Record<string, unknown>): Fault {
     default:
       return { type: type as 'drop' | 'conflict' | 'logout' | 'restart-required' | 'stall', deviceId };
   }
+}
+
+const MEDIA_KINDS = ['image', 'video', 'audio', 'document', 'sticker'] as const;
+
+function parseMedia(value: unknown): OutgoingMedia {
+  const media = objectBody(value);
+  if (!MEDIA_KINDS.includes(media.type as (typeof MEDIA_KINDS)[number])) throw new HttpError(400, `media.type must be one of ${MEDIA_KINDS.join(', ')}`);
+  if (typeof media.mimetype !== 'string' || !media.mimetype) throw new HttpError(400, 'media.mimetype is required');
+  if (typeof media.base64 !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(media.base64)) throw new HttpError(400, 'media.base64 must be base64 data');
+  for (const field of ['caption', 'fileName'] as const) {
+    if (media[field] !== undefined && typeof media[field] !== 'string') throw new HttpError(400, `media.${field} must be a string`);
+  }
+  if (media.ptt !== undefined && typeof media.ptt !== 'boolean') throw new HttpError(400, 'media.ptt must be a boolean');
+  return {
+    type: media.type as OutgoingMedia['type'],
+    data: Buffer.from(media.base64, 'base64'),
+    mimetype: media.mimetype,
+    caption: media.caption as string | undefined,
+    fileName: media.fileName as string | undefined,
+    ptt: media.ptt as boolean | undefined,
+  };
 }

@@ -104,10 +104,16 @@ export class MediaHost {
     const bytes = Buffer.concat(chunks);
     // The token is the file's encrypted SHA-256 (base64url): a corrupted upload is refused, as WhatsApp does.
     if (createHash('sha256').update(bytes).digest('base64url') !== token) return reply(res, 400, { error: 'token does not match the uploaded file' });
+    const { url, directPath } = this.store(mediaType, bytes);
+    reply(res, 200, { url, direct_path: directPath });
+  }
+
+  /** Keeps an encrypted file (an upload, or media a simulated phone sends) and names where it is served. */
+  store(mediaType: string, bytes: Buffer): { url: string; directPath: string } {
     const id = randomBytes(16).toString('hex');
     this.uploads.set(id, { mediaType, bytes });
     const directPath = `/v/emulator/${id}.enc`;
-    reply(res, 200, { url: `https://${this.hostname}${directPath}`, direct_path: directPath });
+    return { url: `https://${this.hostname}${directPath}`, directPath };
   }
 }
 

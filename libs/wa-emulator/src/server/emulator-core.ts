@@ -8,7 +8,7 @@ import type { Fault, PhoneOptions } from '../types';
 import { DeviceConnection, type ConnectionHandlers } from './device-connection';
 import { applyFault } from './fault-injector';
 import { answerIq } from './iq-responder';
-import type { MediaConnInfo } from '../media/media-host';
+import type { MediaHost } from '../media/media-host';
 import { MessageRouter } from './message-router';
 import { children, iqResult, unixSeconds } from './nodes';
 import type { WsSocket } from './ws-module';
@@ -26,8 +26,8 @@ export class EmulatorCore implements ConnectionHandlers {
   /** Nodes the emulator failed to handle: a bug or an unsupported feature; exposed in /v1/stats. */
   readonly nodeErrors: Array<{ tag: string; xmlns?: string; error: string; at: string }> = [];
 
-  /** Answer to `media_conn`; unset: media uploads are not offered. */
-  mediaConn?: MediaConnInfo;
+  /** The media host; unset: media uploads are not offered (`media_conn` gets an empty answer). */
+  media?: MediaHost;
 
   constructor(private readonly authority: RootAuthority) {}
 
@@ -123,7 +123,7 @@ export class EmulatorCore implements ConnectionHandlers {
       await this.goOnline(owner.phone, owner.device, connection);
       return;
     }
-    connection.sendNode(await answerIq(iq, owner.device, this.directory, this.mediaConn));
+    connection.sendNode(await answerIq(iq, owner.device, this.directory, this.media?.mediaConn));
   }
 
   /** Delivers what was queued while the device was away, then tells the client the backlog is done. */
