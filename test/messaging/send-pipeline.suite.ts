@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SendError, SendErrorCode } from '../../libs/contracts/src';
 import { MessageEventSink } from '../../libs/contracts/src';
 import { MessageQueue } from '../../libs/queue/src';
-import { SendReconciler, WA_MESSAGE_ID_SHAPE, deriveWaMessageId, sendQueueName } from '../../libs/messaging/src';
+import { MessagesRepository, SendReconciler, WA_MESSAGE_ID_SHAPE, deriveWaMessageId, sendQueueName, type NewOutgoing } from '../../libs/messaging/src';
 import { waitFor } from '../support/services';
 import { MessagingHarness } from './support';
 
@@ -102,6 +102,31 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
   });
 
   describe('idempotency and connection state', () => {
+    it('the accepting INSERTs answer with exactly the row they stored (one send, and a batch with a duplicate)', async () => {
+      const session = await h.connection();
+      const repository = h.gw.app.get(MessagesRepository);
+      const outgoing = (messageId: string, extra: Partial<NewOutgoing> = {}): NewOutgoing => ({
+        id: randomUUID(),
+        sessionId: session,
+        messageId,
+        to: JID,
+        type: 'text',
+        payload: { to: JID, content: { type: 'text', body: 'Olá', nested: { b: 1, a: [1, 'x'] } } },
+        payloadHash: 'h',
+        waMessageId: deriveWaMessageId(session, messageId),
+        scheduledAt: null,
+        ...extra,
+      });
+      const one = outgoing(uid(), { scheduledAt: new Date(Date.now() + 60_000) });
+      const inserted = await repository.insertOutgoing(one);
+      expect(inserted).toEqual(await repository.findByMessageId(session, one.messageId));
+      const [a, b] = [outgoing(uid()), outgoing(uid())];
+      const many = await repository.insertOutgoingMany([a, b, outgoing(a.messageId)]);
+      expect([...many.keys()]).toEqual([a.id, b.id]);
+      for (const m of [a, b]) expect(many.get(m.id)).toEqual(await repository.findByMessageId(session, m.messageId));
+      expect(await repository.insertOutgoing(outgoing(one.messageId))).toBeUndefined();
+    });
+
     it('replays the same payload with 200 and the header, and refuses a different one with 409', async () => {
       const session = await h.connection();
       const messageId = uid();

@@ -80,6 +80,40 @@ function returned(result: unknown): Row[] {
 
 const stamp = (status: string, at: Date) => JSON.stringify({ [status]: at.toISOString() });
 
+/**
+ * The row an accepted send becomes, from what was inserted: the accepting
+ * INSERTs return only the ids they stored, so that PostgreSQL does not send
+ * back (and the driver parse) the payload and the rest of every row.
+ */
+function insertedRecord(m: NewOutgoing, at: Date): MessageRecord {
+  const iso = at.toISOString();
+  return {
+    id: m.id,
+    sessionId: m.sessionId,
+    messageId: m.messageId,
+    direction: 'out',
+    to: m.to,
+    from: null,
+    chat: m.to,
+    type: m.type,
+    payload: m.payload,
+    payloadHash: m.payloadHash,
+    status: 'queued',
+    statusTimes: { queued: iso },
+    waMessageId: m.waMessageId,
+    attempts: 0,
+    error: null,
+    scheduledAt: m.scheduledAt,
+    deadLetteredAt: null,
+    replays: 0,
+    jobId: m.id,
+    createdAt: at,
+    updatedAt: at,
+    // created_at holds the JavaScript time exactly (milliseconds), so its microseconds are zeros.
+    cursorTime: iso.replace(/Z$/, '000Z'),
+  };
+}
+
 export interface NewOutgoing {
   /** Chosen by the caller so the job id (the same value) is known before the insert. */
   id: string;
@@ -167,15 +201,16 @@ export class MessagesRepository {
    * new; otherwise undefined (the caller then finds out which). One statement
    * on the accepting path; the unique constraint settles concurrent duplicates.
    */
-  insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
-    return this.one(
+  async insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
+    const rows: Row[] = returned(await this.dataSource.query(
       `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
        SELECT $11::uuid, $11::text, s.id, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9::timestamptz, $10::timestamptz, $10::timestamptz
        FROM sessions s WHERE s.id = $1 AND s.deleted_at IS NULL AND s.status <> 'logged_out'
        ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
-       RETURNING ${COLUMNS}`,
+       RETURNING id`,
       [m.sessionId, m.messageId, m.to, m.type, JSON.stringify(m.payload), m.payloadHash, stamp('queued', at), m.waMessageId, m.scheduledAt, at, m.id],
-    );
+    ));
+    return rows.length > 0 ? insertedRecord(m, at) : undefined;
   }
 
   /**
@@ -197,7 +232,7 @@ export class MessagesRepository {
       wa_message_id: m.waMessageId,
       scheduled_at: m.scheduledAt ? m.scheduledAt.toISOString() : null,
     }));
-    const rows = await this.many(
+    const rows: Row[] = returned(await this.dataSource.query(
       `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
        SELECT x.id, x.id::text, s.id, x.message_id, 'out', x."to", x."to", x.type, x.payload, x.payload_hash, 'queued', $2::jsonb, x.wa_message_id, x.scheduled_at, $3::timestamptz, $3::timestamptz
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, ord)
@@ -205,10 +240,11 @@ export class MessagesRepository {
        JOIN sessions s ON s.id = x.session_id AND s.deleted_at IS NULL AND s.status <> 'logged_out'
        ORDER BY e.ord
        ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
-       RETURNING ${COLUMNS}`,
+       RETURNING id`,
       [JSON.stringify(batch), stamp('queued', at), at],
-    );
-    return new Map(rows.map((r) => [r.id, r]));
+    ));
+    const stored = new Set(rows.map((r) => r.id as string));
+    return new Map(items.filter((m) => stored.has(m.id)).map((m) => [m.id, insertedRecord(m, at)]));
   }
 
   /**
