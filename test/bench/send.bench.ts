@@ -246,6 +246,22 @@ interface EnqueueResult {
   loadCpu: number;
   /** The same load on GET /health of the same gateway: what the machine, HTTP and the load generator alone cost. */
   floor: { p50: number; p99: number };
+  /** The gateway's event-loop delay during the measured run (ms) and its garbage collector's pauses (count, total ms, by kind). */
+  loop: { p99: number; max: number };
+  gc: Record<string, { count: number; ms: number }>;
+}
+
+/** The gateway's own metrics: the event-loop delay histogram is reset at each scrape, GC pauses are cumulative. */
+async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: number; gc: Record<string, { count: number; seconds: number }> }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const gc: Record<string, { count: number; seconds: number }> = {};
+  for (const [, field, kind, figure] of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) {
+    gc[kind] ??= { count: 0, seconds: 0 };
+    if (field === 'sum') gc[kind].seconds = Number(figure);
+    else gc[kind].count = Number(figure);
+  }
+  return { loopP99: value('nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: value('nodejs_eventloop_lag_max_seconds') * 1000, gc };
 }
 
 async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
@@ -269,12 +285,19 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     const gatewayPid = child.pid;
     let cpuBefore = 0;
     let started = 0;
+    let runtimeBefore: Promise<Awaited<ReturnType<typeof scrapeRuntime>>> | undefined;
     const { result, cpuSeconds } = await load({ url: gateway.url, kind: 'send', path: `/connections/${sessionId}/send`, key, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
       cpuBefore = cpuSecondsOf(gatewayPid);
       started = Date.now();
+      runtimeBefore = scrapeRuntime(gateway.url);
     });
     const gatewayCpu = cpuSecondsOf(child.pid) - cpuBefore;
     const wall = (Date.now() - started) / 1000;
+    const runtime = await scrapeRuntime(gateway.url);
+    const gcBefore = (await runtimeBefore!).gc;
+    const gc = Object.fromEntries(
+      Object.entries(runtime.gc).map(([kind, after]) => [kind, { count: after.count - (gcBefore[kind]?.count ?? 0), ms: round((after.seconds - (gcBefore[kind]?.seconds ?? 0)) * 1000, 0) }]),
+    );
     const stored = Number((await db.query(`SELECT count(*) FROM messages WHERE session_id = $1`, [sessionId])).rows[0].count);
     await db.end();
     const floor = (await load({ url: gateway.url, kind: 'floor', path: '/health', key, connections: CONNECTIONS, rate: RATE, seconds: Math.min(SECONDS, 10) }, () => undefined)).result;
@@ -294,6 +317,8 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
       gatewayCpu: round((gatewayCpu / wall) * 100, 0),
       loadCpu: round((cpuSeconds / SECONDS) * 100, 0),
       floor: { p50: floor.latencyMs.p50, p99: floor.latencyMs.p99 },
+      loop: { p99: round(runtime.loopP99, 1), max: round(runtime.loopMax, 1) },
+      gc,
     };
   } finally {
     if (child) await stop(child);
@@ -595,6 +620,10 @@ async function main(): Promise<void> {
         ...enqueue.map((r) => [r.driver, r.requests, r.rps, r.p50, r.p90, r.p99, r.max, r.non2xx, r.errors, r.stored, r.gatewayCpu, r.loadCpu, r.schedulerLag, r.p99FromSend, r.floor.p50, r.floor.p99]),
       ])}\n`,
     );
+    for (const r of enqueue) {
+      const pauses = Object.entries(r.gc).map(([kind, g]) => `${kind} ${g.count} (${g.ms} ms)`).join(', ');
+      process.stdout.write(`${r.driver}: gateway event-loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms; GC pauses ${pauses}\n`);
+    }
   }
 
   const e2e: Array<{ driver: string; topology: Topology; delivery: Delivery }> = [];

@@ -16,6 +16,7 @@ import { AckWaiter } from './ack-waiter';
 import { quotedStub, toBaileysContent } from './content-builder';
 import type { MediaFetcher } from './media-fetcher';
 import { toDeliveryStatus, toIncomingMessage } from './incoming-mapper';
+import { SignalObjectCache } from './signal-object-cache';
 import { EngineConnectOptions, EngineConnection, WhatsAppEngine } from './whatsapp-engine';
 
 export interface BaileysEngineOptions {
@@ -53,7 +54,7 @@ class BaileysConnection extends EngineConnection {
     super();
     const logger = engine.logger.child({ sessionId: options.sessionId, ...options.logContext });
     this.sock = makeWASocket({
-      auth: { creds: options.auth.state.creds, keys: makeCacheableSignalKeyStore(options.auth.state.keys, logger) },
+      auth: { creds: options.auth.state.creds, keys: makeCacheableSignalKeyStore(options.auth.state.keys, logger, new SignalObjectCache()) },
       logger,
       browser: Browsers.ubuntu('Chrome'),
       ...(engine.waWebSocketUrl && { waWebSocketUrl: engine.waWebSocketUrl }),
