@@ -16,6 +16,7 @@ import { RUNTIME_SETTINGS } from './runtime-settings';
 import type { RuntimeSettings } from './runtime-settings';
 import { SessionRunner } from './session-runner';
 import { SessionStateWriter } from './session-state-writer';
+import { PeriodicTask } from './periodic-task';
 import { CommandRow, SessionCommandType } from '../commands/session-command';
 
 /** Stands in while no send pipeline is bound (it is, in every real composition). */
@@ -46,11 +47,9 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
   private readonly runners = new Map<string, SessionRunner>();
   private readonly starting = new Set<string>();
   private readonly listeners: SessionOwnershipListener[] = [];
-  private reconcileTimer?: NodeJS.Timeout;
-  private commandTimer?: NodeJS.Timeout;
+  private readonly reconcileTask: PeriodicTask;
+  private readonly commandTask: PeriodicTask;
   private stopping = false;
-  private reconciling?: Promise<void>;
-  private commandsRunning?: Promise<void>;
 
   constructor(
     private readonly config: AppConfig,
@@ -66,6 +65,8 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
   ) {
     super();
     this.runnerLogger = rootLoggerFor(config).child({ component: 'session-runner' });
+    this.reconcileTask = new PeriodicTask(() => this.reconcile(), settings.reconcileIntervalMs, (error) => this.logger.warn(`reconcile failed: ${error.message}`));
+    this.commandTask = new PeriodicTask(() => this.runCommands(), settings.commandPollMs, (error) => this.logger.warn(`commands failed: ${error.message}`));
   }
 
   addOwnershipListener(listener: SessionOwnershipListener): void {
@@ -100,15 +101,8 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
     }
     this.readiness.register('sessions', async () => ({ owned: this.runners.size, connected: [...this.runners.values()].filter((r) => r.isConnected).length }));
     // Restore runs in the background: the process is live and ready while sessions come back in waves.
-    this.reconcileTimer = setTimeout(() => this.reconcileLoop(), 0);
-    this.commandTimer = setTimeout(() => this.commandLoop(), this.settings.commandPollMs);
-  }
-
-  private async reconcileLoop(): Promise<void> {
-    if (this.stopping) return;
-    this.reconciling = this.reconcile().catch((error: Error) => this.logger.warn(`reconcile failed: ${error.message}`));
-    await this.reconciling;
-    if (!this.stopping) this.reconcileTimer = setTimeout(() => this.reconcileLoop(), this.settings.reconcileIntervalMs);
+    this.reconcileTask.start(0);
+    this.commandTask.start();
   }
 
   /** Starts sessions that should run and nobody holds; stops owned ones that should not run any more. */
@@ -175,19 +169,7 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
   /** Called by the API in the same process so a command runs now rather than at the next poll. */
   wake(): void {
     if (this.stopping || !this.config.runsWorker) return;
-    clearTimeout(this.commandTimer);
-    this.commandTimer = setTimeout(() => this.commandLoop(), 0);
-  }
-
-  private async commandLoop(): Promise<void> {
-    if (this.stopping) return;
-    if (!this.commandsRunning) {
-      this.commandsRunning = this.runCommands()
-        .catch((error: Error) => this.logger.warn(`commands failed: ${error.message}`))
-        .finally(() => (this.commandsRunning = undefined));
-    }
-    await this.commandsRunning;
-    if (!this.stopping) this.commandTimer = setTimeout(() => this.commandLoop(), this.settings.commandPollMs);
+    this.commandTask.wake();
   }
 
   /**
@@ -253,8 +235,7 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
   }
 
   private wakeReconcile(): void {
-    clearTimeout(this.reconcileTimer);
-    this.reconcileTimer = setTimeout(() => this.reconcileLoop(), 0);
+    this.reconcileTask.wake();
   }
 
   // SessionGateway, for the send pipeline.
@@ -276,9 +257,7 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.reconcileTimer);
-    clearTimeout(this.commandTimer);
-    await Promise.allSettled([this.reconciling, this.commandsRunning]);
+    await Promise.allSettled([this.reconcileTask.stop(), this.commandTask.stop()]);
     const runners = [...this.runners.values()];
     const leases = runners.map((r) => r.currentLease);
     // Sockets first: nothing is sent or written for these sessions from here on.
