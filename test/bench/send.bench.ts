@@ -249,10 +249,26 @@ interface EnqueueResult {
   /** The gateway's event-loop delay during the measured run (ms) and its garbage collector's pauses (count, total ms, by kind). */
   loop: { p99: number; max: number };
   gc: Record<string, { count: number; ms: number }>;
+  /** The shared writes of accepted sends during the run, by stage: how many, their mean (ms), and how many took over 10 and 25 ms. */
+  writes: Record<string, { count: number; meanMs: number; over10Ms: number; over25Ms: number }>;
 }
 
 /** The gateway's own metrics: the event-loop delay histogram is reset at each scrape, GC pauses are cumulative. */
-async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: number; gc: Record<string, { count: number; seconds: number }> }> {
+/** Cumulative observations of one histogram, by label value: count, sum (s), and how many took longer than each bucket bound. */
+type HistogramTotals = Record<string, { count: number; sum: number; le: Record<string, number> }>;
+
+function histogramOf(text: string, name: string, label: string): HistogramTotals {
+  const totals: HistogramTotals = {};
+  for (const [, field, labels, figure] of text.matchAll(new RegExp(`^${name}_(bucket|sum|count)\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const attrs = Object.fromEntries([...labels.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const entry = (totals[attrs[label] ?? ''] ??= { count: 0, sum: 0, le: {} });
+    if (field === 'bucket') entry.le[attrs.le] = Number(figure);
+    else entry[field as 'count' | 'sum'] = Number(figure);
+  }
+  return totals;
+}
+
+async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: number; gc: Record<string, { count: number; seconds: number }>; writes: HistogramTotals }> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
   const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const gc: Record<string, { count: number; seconds: number }> = {};
@@ -261,7 +277,7 @@ async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: n
     if (field === 'sum') gc[kind].seconds = Number(figure);
     else gc[kind].count = Number(figure);
   }
-  return { loopP99: value('nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: value('nodejs_eventloop_lag_max_seconds') * 1000, gc };
+  return { loopP99: value('nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: value('nodejs_eventloop_lag_max_seconds') * 1000, gc, writes: histogramOf(text, 'send_accept_write_seconds', 'stage') };
 }
 
 async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
@@ -294,7 +310,16 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     const gatewayCpu = cpuSecondsOf(child.pid) - cpuBefore;
     const wall = (Date.now() - started) / 1000;
     const runtime = await scrapeRuntime(gateway.url);
-    const gcBefore = (await runtimeBefore!).gc;
+    const before = await runtimeBefore!;
+    const gcBefore = before.gc;
+    const writes = Object.fromEntries(
+      Object.entries(runtime.writes).map(([stage, after]) => {
+        const earlier = before.writes[stage] ?? { count: 0, sum: 0, le: {} };
+        const count = after.count - earlier.count;
+        const over = (le: string) => count - ((after.le[le] ?? 0) - (earlier.le[le] ?? 0));
+        return [stage, { count, meanMs: round(count ? ((after.sum - earlier.sum) / count) * 1000 : 0, 2), over10Ms: over('0.01'), over25Ms: over('0.025') }];
+      }),
+    );
     const gc = Object.fromEntries(
       Object.entries(runtime.gc).map(([kind, after]) => [kind, { count: after.count - (gcBefore[kind]?.count ?? 0), ms: round((after.seconds - (gcBefore[kind]?.seconds ?? 0)) * 1000, 0) }]),
     );
@@ -319,6 +344,7 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
       floor: { p50: floor.latencyMs.p50, p99: floor.latencyMs.p99 },
       loop: { p99: round(runtime.loopP99, 1), max: round(runtime.loopMax, 1) },
       gc,
+      writes,
     };
   } finally {
     if (child) await stop(child);
@@ -623,7 +649,8 @@ async function main(): Promise<void> {
     );
     for (const r of enqueue) {
       const pauses = Object.entries(r.gc).map(([kind, g]) => `${kind} ${g.count} (${g.ms} ms)`).join(', ');
-      process.stdout.write(`${r.driver}: gateway event-loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms; GC pauses ${pauses}\n`);
+      const writes = Object.entries(r.writes).map(([stage, w]) => `${stage} ${w.count} (mean ${w.meanMs} ms, ${w.over10Ms} over 10 ms, ${w.over25Ms} over 25 ms)`).join(', ');
+      process.stdout.write(`${r.driver}: gateway event-loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms; GC pauses ${pauses}; shared writes ${writes}\n`);
     }
   }
 

@@ -1,3 +1,5 @@
+import { Registry } from 'prom-client';
+import { Metrics } from '../../observability/src/metrics';
 import type { MessageRecord, MessagesRepository, NewOutgoing } from './messages.repository';
 import type { SendJobs } from './send-jobs';
 import { SendWriter } from './send-writer';
@@ -44,10 +46,21 @@ function fakes(options: { notStored?: string[]; refuse?: string } = {}) {
       calls.enqueue.push(record.messageId);
     },
   } as unknown as SendJobs;
-  return { writer: new SendWriter(messages, jobs), calls };
+  const metrics = new Metrics(new Registry(), { defaultMetrics: false });
+  return { writer: new SendWriter(messages, jobs, metrics), calls, metrics };
 }
 
 describe('SendWriter', () => {
+  it('measures each shared write: its rows, and how long the insert and the enqueue took', async () => {
+    const { writer, metrics } = fakes();
+    await Promise.all([1, 2, 3].map((n) => writer.store(send(n))));
+    const rows = (await metrics.sendWriteRows.get()).values;
+    expect(rows.find((v) => v.metricName === 'send_accept_write_rows_count')?.value).toBe(1);
+    expect(rows.find((v) => v.metricName === 'send_accept_write_rows_sum')?.value).toBe(3);
+    const counts = (await metrics.sendWriteDuration.get()).values.filter((v) => v.metricName === 'send_accept_write_seconds_count');
+    expect(Object.fromEntries(counts.map((v) => [v.labels.stage, v.value]))).toEqual({ insert: 1, enqueue: 1 });
+  });
+
   it('writes sends accepted together in one statement and one enqueue; each caller gets its own row', async () => {
     const { writer, calls } = fakes({ notStored: ['m2'] });
     const results = await Promise.all([1, 2, 3].map((n) => writer.store(send(n))));

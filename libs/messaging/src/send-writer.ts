@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Metrics } from '../../observability/src/metrics';
 import { GroupCommit, ItemFailure } from '../../persistence/src/group-commit';
 import { MessagesRepository, type MessageRecord, type NewOutgoing } from './messages.repository';
 import { SendJobs } from './send-jobs';
@@ -29,6 +30,7 @@ export class SendWriter {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly jobs: SendJobs,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Stores and enqueues the send; undefined when nothing was stored (the key exists, or the connection cannot take sends). */
@@ -37,22 +39,32 @@ export class SendWriter {
   }
 
   private async writeBatch(items: NewOutgoing[]): Promise<Array<MessageRecord | undefined | ItemFailure>> {
+    this.metrics.sendWriteRows.observe(items.length);
     if (items.length === 1) return [await this.writeOne(items[0])];
     let stored: Map<string, MessageRecord>;
     try {
-      stored = await this.messages.insertOutgoingMany(items);
+      stored = await this.timed('insert', () => this.messages.insertOutgoingMany(items));
     } catch {
       return Promise.all(items.map((item) => this.writeOne(item).catch((error: unknown) => new ItemFailure(error))));
     }
     const records = items.map((item) => stored.get(item.id));
     const created = records.filter((r): r is MessageRecord => r !== undefined);
-    if (created.length > 0) await this.jobs.enqueueMany(created, { justInserted: true });
+    if (created.length > 0) await this.timed('enqueue', () => this.jobs.enqueueMany(created, { justInserted: true }));
     return records;
   }
 
   private async writeOne(item: NewOutgoing): Promise<MessageRecord | undefined> {
-    const record = await this.messages.insertOutgoing(item);
-    if (record) await this.jobs.enqueue(record, { justInserted: true });
+    const record = await this.timed('insert', () => this.messages.insertOutgoing(item));
+    if (record) await this.timed('enqueue', () => this.jobs.enqueue(record, { justInserted: true }));
     return record;
+  }
+
+  private async timed<T>(stage: 'insert' | 'enqueue', write: () => Promise<T>): Promise<T> {
+    const end = this.metrics.sendWriteDuration.startTimer({ stage });
+    try {
+      return await write();
+    } finally {
+      end();
+    }
   }
 }

@@ -16,6 +16,8 @@ export class Metrics {
   readonly webhookDeliveries: Counter<'result'>;
   readonly reconnects: Counter<'reason'>;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly sendWriteDuration: Histogram<'stage'>;
+  readonly sendWriteRows: Histogram;
 
   constructor(registry = new Registry(), { defaultMetrics = true } = {}) {
     this.registry = registry;
@@ -34,6 +36,20 @@ export class Metrics {
       help: 'HTTP request duration',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    // Where accepting a send waits: accepted sends are written in shared batches, the rows then the jobs.
+    this.sendWriteDuration = new Histogram({
+      name: 'send_accept_write_seconds',
+      help: 'Duration of one shared write of accepted sends, by stage (insert: the message rows; enqueue: their jobs)',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.sendWriteRows = new Histogram({
+      name: 'send_accept_write_rows',
+      help: 'Accepted sends per shared write',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200],
       registers,
     });
   }
