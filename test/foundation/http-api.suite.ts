@@ -134,6 +134,16 @@ export function httpApiSuite(env: () => Promise<Record<string, string>>): void {
       expect(xml.status).toBe(415);
     });
 
+    it('reads an empty or blank JSON body as no body, not as malformed JSON', async () => {
+      for (const body of ['', ' \n\t ']) {
+        const restart = await admin(`/connections/${randomUUID()}/restart`, { method: 'POST', body });
+        expect(restart.status).toBe(404);
+        expect((await restart.json() as any).code).toBe('SESSION_NOT_FOUND');
+      }
+      const created = await admin('/connections', { method: 'POST', body: ' \n' });
+      expect(created.status).toBe(201);
+    });
+
     it('never answers 5xx to odd input', async () => {
       const odd = [
         admin('/connections?limit=abc'),
