@@ -251,6 +251,8 @@ interface EnqueueResult {
   gc: Record<string, { count: number; ms: number }>;
   /** The shared writes of accepted sends during the run, by stage: how many, their mean (ms), and how many took over 10 and 25 ms. */
   writes: Record<string, { count: number; meanMs: number; over10Ms: number; over25Ms: number }>;
+  /** The same for the send route as the gateway timed it (Fastify, from the request's arrival to the end of the response): what the generator's figures add to it is the machine's. */
+  inGateway: { count: number; meanMs: number; over10Ms: number; over25Ms: number; over100Ms: number };
 }
 
 /** The gateway's own metrics: the event-loop delay histogram is reset at each scrape, GC pauses are cumulative. */
@@ -268,7 +270,7 @@ function histogramOf(text: string, name: string, label: string): HistogramTotals
   return totals;
 }
 
-async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: number; gc: Record<string, { count: number; seconds: number }>; writes: HistogramTotals }> {
+async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: number; gc: Record<string, { count: number; seconds: number }>; writes: HistogramTotals; routes: HistogramTotals }> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
   const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const gc: Record<string, { count: number; seconds: number }> = {};
@@ -277,7 +279,7 @@ async function scrapeRuntime(url: string): Promise<{ loopP99: number; loopMax: n
     if (field === 'sum') gc[kind].seconds = Number(figure);
     else gc[kind].count = Number(figure);
   }
-  return { loopP99: value('nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: value('nodejs_eventloop_lag_max_seconds') * 1000, gc, writes: histogramOf(text, 'send_accept_write_seconds', 'stage') };
+  return { loopP99: value('nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: value('nodejs_eventloop_lag_max_seconds') * 1000, gc, writes: histogramOf(text, 'send_accept_write_seconds', 'stage'), routes: histogramOf(text, 'http_request_duration_seconds', 'route') };
 }
 
 async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
@@ -312,14 +314,20 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     const runtime = await scrapeRuntime(gateway.url);
     const before = await runtimeBefore!;
     const gcBefore = before.gc;
+    const during = (after: HistogramTotals[string] | undefined, earlier: HistogramTotals[string] | undefined) => {
+      const [a, e] = [after ?? { count: 0, sum: 0, le: {} }, earlier ?? { count: 0, sum: 0, le: {} }];
+      const count = a.count - e.count;
+      const over = (le: string) => count - ((a.le[le] ?? 0) - (e.le[le] ?? 0));
+      return { count, meanMs: round(count ? ((a.sum - e.sum) / count) * 1000 : 0, 2), over10Ms: over('0.01'), over25Ms: over('0.025'), over100Ms: over('0.1') };
+    };
     const writes = Object.fromEntries(
       Object.entries(runtime.writes).map(([stage, after]) => {
-        const earlier = before.writes[stage] ?? { count: 0, sum: 0, le: {} };
-        const count = after.count - earlier.count;
-        const over = (le: string) => count - ((after.le[le] ?? 0) - (earlier.le[le] ?? 0));
-        return [stage, { count, meanMs: round(count ? ((after.sum - earlier.sum) / count) * 1000 : 0, 2), over10Ms: over('0.01'), over25Ms: over('0.025') }];
+        const { over100Ms: _, ...figures } = during(after, before.writes[stage]);
+        return [stage, figures];
       }),
     );
+    const sendRoute = '/connections/:id/send';
+    const inGateway = during(runtime.routes[sendRoute], before.routes[sendRoute]);
     const gc = Object.fromEntries(
       Object.entries(runtime.gc).map(([kind, after]) => [kind, { count: after.count - (gcBefore[kind]?.count ?? 0), ms: round((after.seconds - (gcBefore[kind]?.seconds ?? 0)) * 1000, 0) }]),
     );
@@ -345,6 +353,7 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
       loop: { p99: round(runtime.loopP99, 1), max: round(runtime.loopMax, 1) },
       gc,
       writes,
+      inGateway,
     };
   } finally {
     if (child) await stop(child);
@@ -650,7 +659,9 @@ async function main(): Promise<void> {
     for (const r of enqueue) {
       const pauses = Object.entries(r.gc).map(([kind, g]) => `${kind} ${g.count} (${g.ms} ms)`).join(', ');
       const writes = Object.entries(r.writes).map(([stage, w]) => `${stage} ${w.count} (mean ${w.meanMs} ms, ${w.over10Ms} over 10 ms, ${w.over25Ms} over 25 ms)`).join(', ');
+      const g = r.inGateway;
       process.stdout.write(`${r.driver}: gateway event-loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms; GC pauses ${pauses}; shared writes ${writes}\n`);
+      process.stdout.write(`${r.driver}: sends as the gateway timed them ${g.count} (mean ${g.meanMs} ms, ${g.over10Ms} over 10 ms, ${g.over25Ms} over 25 ms, ${g.over100Ms} over 100 ms)\n`);
     }
   }
 
