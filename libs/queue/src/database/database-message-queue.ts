@@ -20,7 +20,7 @@ import {
 import { assertJobName, assertQueueName } from '../names';
 import { QueueMetrics } from '../queue-metrics';
 import { RetryPolicies, decideAfterFailure, type RetryPolicyConfig } from '../retry-policy';
-import { JobStore, NOTIFY_CHANNEL, type ClaimedJob, type StoredJob } from './job-store';
+import { JobStore, NOTIFY_CHANNEL, parseNotification, type ClaimedJob, type StoredJob } from './job-store';
 
 export interface DatabaseMessageQueueOptions {
   /** The application's data source (PostgreSQL or PGlite) with `queueMigrations` applied. */
@@ -190,7 +190,7 @@ export class DatabaseMessageQueue extends MessageQueue {
   /** Wakes consumers here and, through NOTIFY, in other processes (settings changes and replays are not inserts). */
   private async announce(queue: string): Promise<void> {
     this.wakeLocal(queue);
-    await this.store.notify(queue);
+    await this.store.notifySettingsChanged(queue);
   }
 
   private wakeLocal(queue: string, settingsChanged = true): void {
@@ -239,7 +239,10 @@ export class DatabaseMessageQueue extends MessageQueue {
       try {
         const client = await master.connect();
         client.on('notification', (message) => {
-          if (message.channel === NOTIFY_CHANNEL && message.payload) this.wakeLocal(message.payload);
+          if (message.channel !== NOTIFY_CHANNEL || !message.payload) return;
+          // New jobs (the insert trigger) only wake: re-reading settings for each would cost two statements per consumer per insert.
+          const { queue, settingsChanged } = parseNotification(message.payload);
+          this.wakeLocal(queue, settingsChanged);
         });
         client.on('error', (error) => {
           if (this.released.has(client)) return;
@@ -320,7 +323,8 @@ class DatabaseConsumer extends Consumer {
     this.closing = true;
     this.wake();
     await this.loop;
-    await Promise.all([...this.running.values()].map((r) => r.done));
+    // A job that completed while closing began may have claimed its successor: wait for those too.
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
     clearInterval(this.renewTimer);
     this.onClosed();
   }
@@ -404,10 +408,29 @@ class DatabaseConsumer extends Consumer {
       return;
     }
     try {
-      if (await this.store.complete(this.queue, job.jobId, job.lockToken)) this.metrics.completed(this.queue);
+      if (!this.mayClaimWithCompletion()) {
+        if (await this.store.complete(this.queue, job.jobId, job.lockToken)) this.metrics.completed(this.queue);
+        return;
+      }
+      const { completed, next } = await this.store.completeAndClaimNext(this.queue, job.jobId, job.lockToken, randomUUID(), this.settings.visibilityTimeoutMs);
+      if (completed) this.metrics.completed(this.queue);
+      // Registered before this job leaves `running`: the claim loop never sees the slot free, so it claims nothing for it.
+      if (next) this.execute(next);
     } catch (storeError) {
       this.settings.onError(storeError, `completing ${this.queue}/${job.jobId}`);
     }
+  }
+
+  /**
+   * Whether a completing job may claim its successor in the same statement:
+   * not while closing, nor under a rate limit (starts are reserved first) or
+   * strict ordering (only the head may run), nor when the queue's chores are
+   * due (a settings change announced meanwhile makes them due at once): the
+   * claim loop then runs them before it claims. A pause is re-checked by the
+   * statement itself.
+   */
+  private mayClaimWithCompletion(): boolean {
+    return !this.closing && !this.paused && this.rateLimit === null && !this.strict && Date.now() < this.nextMaintenanceAt;
   }
 
   private async renewLocks(): Promise<void> {

@@ -1,0 +1,111 @@
+import type { DataSource } from 'typeorm';
+import { DatabaseMessageQueue } from '../../libs/queue/src';
+import { createTestDatabase, describeWithServices, waitFor } from '../support/services';
+import { openDataSource } from './support/drivers';
+
+/**
+ * What the database driver costs the database between one job and the next:
+ * a consumer working through a backlog completes a job and claims the next in
+ * one statement, and new jobs announced by another process wake consumers
+ * without making each of them re-read its queue's settings. Two drivers on
+ * separate pools stand for two processes; the consumer's statements are counted.
+ */
+describeWithServices(['postgres'], 'database driver round trips', () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let producerSource: DataSource;
+  let consumerSource: DataSource;
+  let producer: DatabaseMessageQueue;
+  let consumer: DatabaseMessageQueue;
+  const statements: string[] = [];
+  const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('queue_trips');
+    producerSource = await openDataSource({ driver: 'postgres', url: database.url });
+    consumerSource = await openDataSource({ driver: 'postgres', url: database.url });
+    const query = consumerSource.query.bind(consumerSource);
+    consumerSource.query = ((sql: string, params?: unknown[]) => {
+      statements.push(sql);
+      return query(sql, params);
+    }) as typeof consumerSource.query;
+    producer = new DatabaseMessageQueue({ dataSource: producerSource, listen: false });
+    consumer = new DatabaseMessageQueue({ dataSource: consumerSource, pollIntervalMs: 1000, idlePollMs: 60_000 });
+  });
+
+  afterAll(async () => {
+    await consumer?.close();
+    await producer?.close();
+    await consumerSource?.destroy();
+    await producerSource?.destroy();
+    await database?.drop();
+  });
+
+  it('completes each job of a backlog and claims the next in one statement, in order', async () => {
+    const queue = 'message-send.backlog';
+    const jobs = 30;
+    await producer.enqueueMany(queue, Array.from({ length: jobs }, (_, i) => ({ name: 'MessageSend', payload: i, options: { jobId: `job-${i}` } })));
+    const seen: number[] = [];
+    statements.length = 0;
+    const worker = await consumer.consume<number>(queue, async (job) => {
+      seen.push(job.payload);
+    });
+    try {
+      await waitFor(async () => (await producer.getCounts(queue)).completed === jobs, { what: 'every job completed' });
+      expect(seen).toEqual(Array.from({ length: jobs }, (_, i) => i));
+      // The first claim, then one statement per job that also claims its successor (the last finds none).
+      expect(count(/UPDATE queue_jobs SET state = 'completed'/)).toBe(jobs);
+      expect(count(/^\s*UPDATE queue_jobs j SET state = 'active'/)).toBeLessThanOrEqual(2);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('wakes on new jobs from another process without re-reading the queue settings each time', async () => {
+    const queue = 'message-send.notified';
+    const seen: number[] = [];
+    const worker = await consumer.consume<number>(queue, async (job) => {
+      seen.push(job.payload);
+    });
+    try {
+      await waitFor(() => count(/FROM queue_settings WHERE queue/) > 0, { what: 'the first look at the settings' });
+      statements.length = 0;
+      const started = Date.now();
+      const jobs = 20;
+      for (let i = 0; i < jobs; i++) {
+        // One at a time, each waited for: every one of them arrives by NOTIFY (the producer's insert trigger).
+        await producer.enqueue(queue, 'MessageSend', i);
+        await waitFor(() => seen.length === i + 1, { intervalMs: 5, what: `job ${i}` });
+      }
+      const elapsedMs = Date.now() - started;
+      // Settings are re-read on their own cadence (here once a second), not once per notification.
+      expect(count(/FROM queue_settings WHERE queue/)).toBeLessThanOrEqual(1 + Math.ceil(elapsedMs / 1000));
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('applies a rate limit set through another process before claiming the jobs announced after it', async () => {
+    const queue = 'message-send.limited';
+    const seen: number[] = [];
+    const worker = await consumer.consume<number>(queue, async (job) => {
+      seen.push(job.payload);
+    });
+    try {
+      // Its first look done (a claim racing the new limit could start one job outside it).
+      const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => c.queue === queue);
+      await waitFor(() => consumers().length === 1 && consumers()[0].idle, { what: 'the consumer idle' });
+      await producer.setRateLimit(queue, { max: 2, durationMs: 60_000 });
+      await producer.enqueueMany(queue, Array.from({ length: 5 }, (_, i) => ({ name: 'MessageSend', payload: i })));
+      await waitFor(async () => (await producer.getCounts(queue)).completed === 2, { what: 'two jobs within the limit' });
+      // Nothing more may start in this window: watch for a while.
+      const watchUntil = Date.now() + 500;
+      while (Date.now() < watchUntil) {
+        expect(seen).toEqual([0, 1]);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect((await producer.getCounts(queue)).waiting).toBe(3);
+    } finally {
+      await worker.close();
+    }
+  });
+});
