@@ -20,6 +20,12 @@ export interface OpenLoopOptions {
   rate: number;
   seconds: number;
   connections: number;
+  /**
+   * Connections to reuse (not closed at the end), e.g. those a warm-up opened:
+   * a new pool opens its connections while the load is already due, and the
+   * requests waiting for them count in the first seconds' latencies.
+   */
+  pool?: Pool;
 }
 
 export interface OpenLoopResult {
@@ -28,7 +34,12 @@ export interface OpenLoopResult {
   /** Completed requests per second over the time from the first due time to the last answer. */
   rps: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
-  /** The same counted from when the generator actually sent each request: without its own lateness (what a client that is never late would see). */
+  /**
+   * The same counted from when the generator handed each request to its
+   * connection pool: without the generator's own timer lateness, but with any
+   * wait for a free connection (with every connection busy, requests queue in
+   * the pool as they would in any keep-alive client).
+   */
   fromSendMs: { p50: number; p99: number };
   non2xx: number;
   errors: number;
@@ -38,8 +49,11 @@ export interface OpenLoopResult {
 
 const TICK_MS = 1;
 
+/** Keep-alive HTTP/1.1 connections without pipelining, as the load uses them. */
+export const openLoopPool = (url: string, connections: number) => new Pool(url, { connections, pipelining: 1 });
+
 export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
-  const pool = new Pool(options.url, { connections: options.connections, pipelining: 1 });
+  const pool = options.pool ?? openLoopPool(options.url, options.connections);
   const total = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
   const latencies: number[] = [];
@@ -86,7 +100,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   });
   const deadline = performance.now() + 60_000;
   while (completed < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  await pool.close();
+  if (!options.pool) await pool.close();
 
   const percentile = (values: number[]) => {
     const sorted = Float64Array.from(values).sort();

@@ -41,7 +41,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { Pool } from 'undici';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
-import { openLoop, type OpenLoopOptions, type OpenLoopResult } from './open-loop-load';
+import { openLoop, openLoopPool, type OpenLoopOptions, type OpenLoopResult } from './open-loop-load';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.DATABASE_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -201,12 +201,14 @@ async function runLoadChild(job: LoadJob): Promise<void> {
     job.kind === 'send'
       ? { url: job.url, path: job.path, headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' }, body, connections: job.connections }
       : { url: job.url, method: 'GET' as const, path: job.path, headers: {} as Record<string, string>, body: () => undefined as unknown as string, connections: job.connections };
-  // Warm-up (JIT, pools, prepared plans), not measured.
-  await openLoop({ ...request, rate: Math.min(job.rate, 500), seconds: 2 });
+  // Warm-up (JIT, pools, prepared plans, and the generator's connections, which the measured run reuses), not measured.
+  const pool = openLoopPool(job.url, job.connections);
+  await openLoop({ ...request, rate: Math.min(job.rate, 500), seconds: 2, pool });
   await new Promise<void>((resolve) => process.send!({ warm: true }, () => resolve()));
   const cpu = process.cpuUsage();
-  const result = await openLoop({ ...request, rate: job.rate, seconds: job.seconds });
+  const result = await openLoop({ ...request, rate: job.rate, seconds: job.seconds, pool });
   const used = process.cpuUsage(cpu);
+  await pool.close();
   process.send!({ result, cpuSeconds: (used.user + used.system) / 1e6 }, () => process.exit(0));
 }
 

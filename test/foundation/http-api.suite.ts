@@ -44,6 +44,10 @@ export function httpApiSuite(env: () => Promise<Record<string, string>>): void {
       const doc = await (await call('/docs/json')).json() as any;
       expect(doc.openapi).toMatch(/^3\./);
       for (const path of ['/connections', '/connections/{id}', '/api-keys', '/api-keys/{keyId}', '/health', '/ready']) expect(Object.keys(doc.paths)).toContain(path);
+      // The send route validates with its own pipes: its body and query are still documented.
+      const send = doc.paths['/connections/{id}/send']?.post;
+      expect(send?.requestBody?.content?.['application/json']?.schema?.$ref).toMatch(/SendMessageDto$/);
+      expect(send?.parameters?.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['id', 'wait']));
       expect((await call('/docs')).status).toBe(200);
     });
 

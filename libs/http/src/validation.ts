@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe, type Type } from '@nestjs/common';
 import { ErrorCode } from '../../contracts/src';
 import { ProblemException } from './problem.exception';
 import { cacheValidationMetadata } from './validation-metadata-cache';
@@ -11,10 +11,14 @@ function flatten(errors: ValidationError[], parent = ''): Array<{ field: string;
   });
 }
 
-/** Validation errors become a 400 problem document listing every failing field. */
-export function createValidationPipe(): ValidationPipe {
+/**
+ * Validation errors become a 400 problem document listing every failing field.
+ * `expectedType`: validate against this class whatever the parameter's declared type (a route's own pipe).
+ */
+export function createValidationPipe(expectedType?: Type<unknown>): ValidationPipe {
   cacheValidationMetadata();
   return new ValidationPipe({
+    expectedType,
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
