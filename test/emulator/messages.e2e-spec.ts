@@ -165,14 +165,20 @@ describe('emulator: messages between a gateway session and simulated accounts', 
     }
   });
 
-  it('delays server acks by the injected latency', async () => {
+  it('delays server acks by the injected latency without holding up the sends behind them', async () => {
     const bob = contact();
     alice.fault({ type: 'ack-latency', ms: 400 });
     try {
       const started = Date.now();
       const id = await send(bob, { text: 'slow' });
-      await waitFor(() => client.events.serverAcks.some((a) => a.id === id), { what: 'slow ack' });
+      const next = await send(bob, { text: 'right behind' });
+      // Delivered while the acks are still on their way, in order.
+      await waitFor(() => bob.messages.some((m) => m.id === next), { what: 'the second message at the recipient' });
+      expect(client.events.serverAcks.some((a) => a.id === id || a.id === next)).toBe(false);
+      expect(bob.messages.findIndex((m) => m.id === id)).toBeLessThan(bob.messages.findIndex((m) => m.id === next));
+      await waitFor(() => client.events.serverAcks.some((a) => a.id === next), { what: 'slow acks' });
       expect(Date.now() - started).toBeGreaterThanOrEqual(380);
+      expect(client.events.serverAcks.map((a) => a.id).filter((a) => a === id || a === next)).toEqual([id, next]);
     } finally {
       alice.fault({ type: 'clear' });
     }

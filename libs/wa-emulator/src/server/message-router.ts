@@ -46,8 +46,7 @@ export class MessageRouter {
     const injected = sender.takeAckError();
     if (injected) {
       sender.counters.sendsRejected++;
-      await delay(sender.options.ackLatencyMs);
-      ack(injected);
+      afterAckLatency(sender, () => ack(injected));
       return;
     }
     sender.counters.sendsAccepted++;
@@ -75,8 +74,7 @@ export class MessageRouter {
         this.deliverToDevice(recipientDevice, { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { ...enc.attrs }, content: ciphertext }] });
       }
     }
-    await delay(sender.options.ackLatencyMs);
-    ack();
+    afterAckLatency(sender, () => ack());
     for (const deliver of deliveries) await deliver();
   }
 
@@ -225,6 +223,12 @@ function messageTypeAttr(message: proto.IMessage): string {
   return 'text';
 }
 
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+/**
+ * Sends an ack now, or after the account's ack latency without holding up
+ * the connection's next frames: WhatsApp's server keeps taking a client's
+ * messages (and delivering them) while earlier acks are on their way.
+ */
+function afterAckLatency(sender: PhoneAccount, sendAck: () => void): void {
+  if (sender.options.ackLatencyMs > 0) setTimeout(sendAck, sender.options.ackLatencyMs);
+  else sendAck();
 }
