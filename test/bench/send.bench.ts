@@ -14,13 +14,15 @@ import { memoryKeyStore } from '../support/memory-key-store';
  * (2) End to end: `--sessions` connections linked to the emulator (pacing
  *     off), `--messages` each, from the first request to the last message
  *     counted at the recipients; then the same number of bare Baileys sockets
- *     linked to the same emulator, each sending as many messages one at a time
- *     and waiting for the server ack (as the gateway's consumers do).
+ *     linked to the same emulator, each sending as many messages in order with
+ *     the gateway's send window (`--window`): the next one once the previous
+ *     one was written, with at most that many waiting for their server ack.
  *
  * Flags: --rate R (requests/s, default 1000) --seconds S (default 20)
  *        --connections C (HTTP connections, default 50) --driver db|bullmq|both (default both)
  *        --sessions N (default 50) --messages M (per session, default 40)
  *        --topology all|split|both (end to end: one gateway process, an API process + a worker process, or each in turn; default both)
+ *        --window W (end to end: sends of a session under way at once, the gateway's SEND_WINDOW_PER_CONNECTION and the bare sockets' alike; default: the product's)
  *        --skip-e2e / --skip-enqueue, --log-level L (gateway's LOG_LEVEL in the enqueue run, default warn)
  *        --key admin|connection (the API key the enqueue load uses, default admin)
  *        --cpu-prof DIR (CPU profile of the gateway, in both halves)
@@ -40,6 +42,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import pino from 'pino';
 import { Pool } from 'undici';
+import { parseMessagingSettings } from '../../libs/config/src/messaging-settings';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
 import { openLoop, openLoopPool, type OpenLoopOptions, type OpenLoopResult } from './open-loop-load';
 
@@ -71,6 +74,9 @@ const DRIVERS = (flag('driver', 'both') === 'both' ? ['db', 'bullmq'] : [flag('d
 const SESSIONS = num('sessions', 50);
 const MESSAGES = num('messages', 40);
 const LOG_LEVEL = flag('log-level', 'warn');
+/** End to end: the send window per connection of the gateway and of the bare sockets; unset means the product default. */
+const WINDOW = flag('window', '');
+const SEND_WINDOW = WINDOW ? Number(WINDOW) : parseMessagingSettings((_name, fallback) => fallback, () => []).sendWindow;
 const CPU_PROF = flag('cpu-prof', '');
 /** `admin`: the ADMIN_API_KEY (checked in memory); `connection`: a stored key scoped to the connection (one indexed read per request, so revocation is immediate). */
 const KEY_KIND = flag('key', 'admin') === 'connection' ? 'connection' : 'admin';
@@ -468,7 +474,7 @@ async function gatewayEndToEnd(driver: 'db' | 'bullmq', topology: Topology, emul
   try {
     const nodeArgs = (role: string) => (CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=gateway-e2e-${driver}-${role}-${Date.now()}.cpuprofile`] : []);
     // The product's poll intervals: the worker's background statements are part of what a send costs.
-    const env = { ...gatewayEnv(driver, database.url, prefix), WA_SANDBOX_URL: emulator.url };
+    const env = { ...gatewayEnv(driver, database.url, prefix), WA_SANDBOX_URL: emulator.url, SEND_WINDOW_PER_CONNECTION: String(SEND_WINDOW) };
     // `split`: the API in one process and the sessions in another, as deployed to scale out (docker-compose.yml).
     const gateway = await startGateway({ ...env, ROLE: topology === 'split' ? 'api' : 'all' }, nodeArgs(topology === 'split' ? 'api' : 'all'));
     child = gateway.child;
@@ -574,7 +580,12 @@ function bareSocket(wsUrl: string, controlUrl: string, phoneNumber: string): Pro
   });
 }
 
-/** The same shape of work on bare Baileys in this process: one socket per phone, each sending its messages one at a time, waiting for each server ack. */
+/**
+ * The same shape of work on bare Baileys in this process: one socket per
+ * phone, each sending its messages in order with the gateway's window: the
+ * next `sendMessage` once the previous one was written, with at most
+ * `SEND_WINDOW` messages waiting for their server ack.
+ */
 async function bareEndToEnd(emulator: { child: ChildProcess; url: string }): Promise<Delivery> {
   const { waWebSocketUrl } = await connectToSandbox({ sandboxUrl: emulator.url, timeoutMs: 10_000 });
   const own = await createPhones(emulator.url, SESSIONS);
@@ -594,13 +605,15 @@ async function bareEndToEnd(emulator: { child: ChildProcess; url: string }): Pro
     await Promise.all(
       linked.map(async ({ sock, acked }, s) => {
         const jid = `${recipients[s]}@s.whatsapp.net`;
+        const unacked: Array<Promise<void>> = [];
         for (let m = 0; m < MESSAGES; m++) {
+          if (unacked.length >= SEND_WINDOW) await unacked.shift();
           const id = randomBytes(8).toString('hex').toUpperCase();
           const ack = new Promise<void>((resolve) => acked.set(id, resolve));
           await sock.sendMessage(jid, { text: `bare ${s}/${m}` }, { messageId: id });
-          await ack;
-          acked.delete(id);
+          unacked.push(ack.then(() => void acked.delete(id)));
         }
+        await Promise.all(unacked);
       }),
     );
     await until(async () => (await receivedBy(emulator.url, recipientSet)) - before >= total || undefined, `${total} bare messages at the recipients`, 180_000, 100);
@@ -675,11 +688,11 @@ async function main(): Promise<void> {
       await connectToSandbox({ sandboxUrl: emulator.url, timeoutMs: 10_000 });
       for (const topology of TOPOLOGIES) {
         for (const driver of DRIVERS) {
-          process.stdout.write(`end to end, ${driver}, ${topology === 'all' ? 'one process' : 'api + worker'}: ${SESSIONS} sessions x ${MESSAGES} messages, pacing off...\n`);
+          process.stdout.write(`end to end, ${driver}, ${topology === 'all' ? 'one process' : 'api + worker'}: ${SESSIONS} sessions x ${MESSAGES} messages, pacing off, send window ${SEND_WINDOW}...\n`);
           e2e.push({ driver, topology, delivery: await gatewayEndToEnd(driver, topology, emulator) });
         }
       }
-      process.stdout.write(`bare Baileys: ${SESSIONS} sockets x ${MESSAGES} messages...\n`);
+      process.stdout.write(`bare Baileys: ${SESSIONS} sockets x ${MESSAGES} messages, send window ${SEND_WINDOW}...\n`);
       bare = await bareEndToEnd(emulator);
     } finally {
       await stop(emulator.child);
@@ -719,6 +732,7 @@ async function main(): Promise<void> {
     loadAverage: loadavg().map((l) => round(l, 1)),
     sessions: SESSIONS,
     messages: MESSAGES,
+    sendWindow: SEND_WINDOW,
     enqueue: Object.fromEntries(enqueue.map((r) => [r.driver, { rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, p99FromSendMs: r.p99FromSend, non2xx: r.non2xx, stored: r.stored, gatewayCpuPct: r.gatewayCpu, loadCpuPct: r.loadCpu, healthP50Ms: r.floor.p50, healthP99Ms: r.floor.p99 }])),
     e2e: Object.fromEntries(e2e.map((r) => [`${r.driver} ${r.topology}`, r.delivery.msgsPerSec])),
   };

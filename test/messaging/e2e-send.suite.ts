@@ -23,7 +23,8 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
 
   beforeAll(async () => {
     receiver = await new WebhookReceiver().start();
-    sandbox = await Sandbox.start({ SEND_RETRY_BASE_DELAY_MS: '100', SEND_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_SCHEDULE: '0,50,100', MEDIA_ALLOW_PRIVATE_HOSTS: '127.0.0.1', ...(await env()) });
+    // A window of four sends per connection: every test here runs with sends overlapping their acks.
+    sandbox = await Sandbox.start({ SEND_RETRY_BASE_DELAY_MS: '100', SEND_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_SCHEDULE: '0,50,100', MEDIA_ALLOW_PRIVATE_HOSTS: '127.0.0.1', SEND_WINDOW_PER_CONNECTION: '4', ...(await env()) });
     const phone = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber() });
     sessionId = await sandbox.createConnection({ webhookUrl: receiver.url, config: NO_PACING });
     const [row] = await sandbox.query(`SELECT 1`);
@@ -246,6 +247,25 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
     const res = await send({ messageId: randomUUID(), to: recipient.phoneNumber, type: 'text', body: 'x' }, other);
     expect(res.status).toBe(409);
     expect(((await res.json()) as { code: string }).code).toBe('SESSION_LOGGED_OUT');
+  });
+
+  it('a window of sends: with slow acks, several sends to a chat are under way at once and arrive in order, each once', async () => {
+    const ackDelayMs = 400;
+    own.fault({ type: 'ack-latency', ms: ackDelayMs });
+    try {
+      const ids = Array.from({ length: 6 }, () => randomUUID());
+      for (const [i, messageId] of ids.entries()) expect((await send({ messageId, to: recipient.phoneNumber, type: 'text', body: `window ${i}` })).status).toBe(202);
+      const sent = await Promise.all(ids.map((id) => statusOf(id, ['sent', 'delivered', 'read'])));
+      const arrivals = sent.map((m) => recipient.messages.filter((r) => r.id === m.waMessageId));
+      expect(arrivals.map((a) => a.length)).toEqual([1, 1, 1, 1, 1, 1]);
+      const positions = sent.map((m) => recipient.messages.findIndex((r) => r.id === m.waMessageId));
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      // One at a time, each send would wait for the ack before it (so >= 3 x 400 ms from the first to the fourth).
+      const times = arrivals.map((a) => Date.parse(a[0].receivedAt));
+      expect(times[3] - times[0]).toBeLessThan(ackDelayMs);
+    } finally {
+      own.fault({ type: 'clear' });
+    }
   });
 
   it('pacing: a minimum gap per recipient holds', async () => {

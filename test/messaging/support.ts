@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { SendError, SessionGateway, type OutgoingMessage } from '../../libs/contracts/src';
+import { SendError, SessionGateway, type OutgoingMessage, type SendOptions } from '../../libs/contracts/src';
 import type { DomainEvent } from '../../libs/events/src';
 import { EventBus } from '../../libs/events/src';
 import { MessagingWorker, SessionGatewayRef } from '../../libs/messaging/src';
@@ -31,10 +31,11 @@ export class ScriptedSessionGateway extends SessionGateway {
     this.scripts.set(to, [...outcomes]);
   }
 
-  async send(sessionId: string, message: OutgoingMessage, waMessageId: string): Promise<{ ackAt: Date }> {
+  async send(sessionId: string, message: OutgoingMessage, waMessageId: string, options: SendOptions = {}): Promise<{ ackAt: Date }> {
     this.calls.push({ sessionId, message, waMessageId, at: Date.now() });
     const outcome = this.scripts.get(message.to)?.shift() ?? 'ack';
     if (outcome !== 'ack') throw outcome;
+    options.onWritten?.();
     await this.beforeAck?.(this.calls[this.calls.length - 1]);
     return { ackAt: new Date() };
   }

@@ -8,6 +8,13 @@ export interface MessagingSettings {
   sendConnectWaitMs: number;
   /** Longest hold of `POST /send?wait=sent`; then 202 with the status at that time. */
   sendWaitTimeoutMs: number;
+  /**
+   * Sends of one connection under way at once (docs/MESSAGING.md, "Send
+   * window"): each leaves once the one before it has been written to the
+   * socket, without waiting for its server ack; 1 waits for each ack. The
+   * pacing defaults space sends far more than an ack takes anyway.
+   */
+  sendWindow: number;
   /** Default pacing of every connection (a connection's `config.pacing` overrides it); 0 turns a limit off. */
   pacingMessagesPerMinute: number;
   pacingMinGapPerRecipientMs: number;
@@ -30,6 +37,7 @@ export function parseMessagingSettings(integer: Integer, list: List): MessagingS
     sendRetryBaseDelayMs: integer('SEND_RETRY_BASE_DELAY_MS', 2000, 1, 3_600_000),
     sendConnectWaitMs: integer('SEND_CONNECT_WAIT_MS', 30_000, 0, 600_000),
     sendWaitTimeoutMs: integer('SEND_WAIT_TIMEOUT_MS', 15_000, 100, 120_000),
+    sendWindow: integer('SEND_WINDOW_PER_CONNECTION', 4, 1, 32),
     pacingMessagesPerMinute: integer('SEND_PACING_MESSAGES_PER_MINUTE', 20, 0, 6000),
     pacingMinGapPerRecipientMs: integer('SEND_PACING_MIN_GAP_PER_RECIPIENT_MS', 3000, 0, 3_600_000),
     mediaMaxBytes: integer('MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),

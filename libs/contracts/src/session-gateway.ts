@@ -41,6 +41,16 @@ export class SendError extends Error {
   }
 }
 
+/** What a sender may ask of `SessionGateway.send` besides the message. */
+export interface SendOptions {
+  /**
+   * Called once the message has left for WhatsApp (written to the socket),
+   * before its server ack: the next send of the connection may go then and
+   * still reach WhatsApp after this one.
+   */
+  onWritten?: () => void;
+}
+
 /**
  * The worker's way to send through the socket of a session it owns. The
  * sessions library implements it; the messaging library calls it.
@@ -51,7 +61,7 @@ export abstract class SessionGateway {
    * A retry with the same `waMessageId` is the same message to WhatsApp and to
    * the recipient. Throws `SendError`.
    */
-  abstract send(sessionId: string, message: OutgoingMessage, waMessageId: string): Promise<{ ackAt: Date }>;
+  abstract send(sessionId: string, message: OutgoingMessage, waMessageId: string, options?: SendOptions): Promise<{ ackAt: Date }>;
   /** Waits until the session is connected here, up to `timeoutMs`; false if it is not. */
   abstract waitUntilConnected(sessionId: string, timeoutMs: number): Promise<boolean>;
 }

@@ -5,6 +5,7 @@ import { base64DecodedBytes, essenceOf } from '../../contracts/src/media-rules';
 import { advancesTo, impliedDeliveryStatuses, statusRank } from './message-status';
 import { normaliseSend } from './outgoing-payload';
 import { normaliseRecipient } from './recipient';
+import { SendOrder } from './send-order';
 import { SendPacer, pacingOf } from './send-pacer';
 import { SendMessageDto } from './send.dto';
 import { WA_MESSAGE_ID_SHAPE, deriveWaMessageId } from './wa-message-id';
@@ -148,5 +149,36 @@ describe('pacing', () => {
     expect(pacer.delayMs('other', 'a', pacing, 0)).toBe(0);
     expect(pacer.delayMs('s', 'a', { messagesPerMinute: 0, minGapPerRecipientMs: 0 }, 0)).toBe(0);
     expect(pacingOf({ pacing: { messagesPerMinute: 0 } }, { messagesPerMinute: 20, minGapPerRecipientMs: 3000 })).toEqual({ messagesPerMinute: 0, minGapPerRecipientMs: 3000 });
+  });
+});
+
+describe('send order within a connection', () => {
+  const settled = async (promise: Promise<void>) => {
+    let done = false;
+    void promise.then(() => (done = true));
+    // Let every already-resolved link of the chain run.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    return done;
+  };
+
+  it('lets each send go once the one before it has left, whatever order they leave in', async () => {
+    const order = new SendOrder();
+    const [a, b, c] = [order.enter('s1'), order.enter('s1'), order.enter('s1')];
+    const other = order.enter('s2');
+    expect(await settled(a.ready)).toBe(true);
+    expect(await settled(other.ready)).toBe(true);
+    expect(await settled(b.ready)).toBe(false);
+    // The third leaving early (it gave up) does not let it, or anything, overtake the first.
+    c.leave();
+    expect(await settled(b.ready)).toBe(false);
+    a.leave();
+    expect(await settled(b.ready)).toBe(true);
+    expect(await settled(c.ready)).toBe(false);
+    b.leave();
+    b.leave();
+    expect(await settled(c.ready)).toBe(true);
+    other.leave();
+    await settled(Promise.resolve());
+    expect(order.size).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import { StatusWriter } from './status-writer';
 import { MessagesRepository, type MessageError, type MessageRecord } from './messages.repository';
 import { toOutgoingMessage } from './outgoing-message';
 import { SEND_JOB, sendQueueName, type SendJobPayload } from './send-jobs';
+import { SendOrder, type SendTurn } from './send-order';
 import { SendPacer, pacingOf, type Pacing } from './send-pacer';
 import { SessionGatewayRef } from './session-gateway-ref';
 import { deriveWaMessageId } from './wa-message-id';
@@ -27,6 +28,7 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MessagingWorker');
   private readonly consumers = new Map<string, Promise<Consumer>>();
   private readonly pacer = new SendPacer();
+  private readonly order = new SendOrder();
   private readonly stopping = new Map<string, AbortController>();
 
   constructor(
@@ -44,11 +46,11 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     this.registry.register<SendJobPayload>(SEND_JOB, (job) => this.handle(job));
   }
 
-  /** Starts sending this session's messages here (one at a time, in order). Idempotent. */
+  /** Starts sending this session's messages here (in order; up to `sendWindow` under way at once). Idempotent. */
   async startSession(sessionId: string): Promise<void> {
     if (!this.consumers.has(sessionId)) {
       this.stopping.set(sessionId, new AbortController());
-      this.consumers.set(sessionId, this.queue.consume(sendQueueName(sessionId), this.registry.dispatch, { concurrency: 1 }));
+      this.consumers.set(sessionId, this.queue.consume(sendQueueName(sessionId), this.registry.dispatch, { concurrency: this.config.messaging.sendWindow }));
     }
     await this.consumers.get(sessionId);
   }
@@ -73,26 +75,35 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
   }
 
   async handle(job: JobContext<SendJobPayload>): Promise<void> {
-    // Only a message still waiting to be sent starts an attempt: one sent, failed or gone since the job was made is left alone (handlers run at least once).
-    const started = await this.statuses.startSending(job.payload.id);
-    if (!started) return;
+    // Taken before anything is awaited: the sends of a connection leave in the order the queue handed out their jobs.
+    const turn = this.order.enter(job.payload.sessionId);
     try {
-      await this.send(started.message, started.sessionConfig);
-    } catch (error) {
-      await this.failAttempt(started.message, job, error);
+      // Only a message still waiting to be sent starts an attempt: one sent, failed or gone since the job was made is left alone (handlers run at least once).
+      const started = await this.statuses.startSending(job.payload.id);
+      if (!started) return;
+      try {
+        await this.send(started.message, started.sessionConfig, turn);
+      } catch (error) {
+        turn.leave();
+        await this.failAttempt(started.message, job, error);
+      }
+    } finally {
+      turn.leave();
     }
   }
 
-  private async send(message: MessageRecord, sessionConfig: Record<string, unknown> | undefined): Promise<void> {
+  private async send(message: MessageRecord, sessionConfig: Record<string, unknown> | undefined, turn: SendTurn): Promise<void> {
     const gateway = this.gateway.current;
     if (!(await gateway.waitUntilConnected(message.sessionId, this.config.messaging.sendConnectWaitMs))) {
       throw new SendError(SendErrorCode.SessionNotConnected, `session ${message.sessionId} did not connect within ${this.config.messaging.sendConnectWaitMs} ms`);
     }
+    // The send before this one has left (or given up): pacing then sees it, and this one cannot overtake it.
+    await turn.ready;
     const pacing = await this.pace(message, sessionConfig);
     // Deterministic: every attempt and every replay is the same WhatsApp message.
     const waMessageId = message.waMessageId ?? deriveWaMessageId(message.sessionId, message.messageId);
     const outgoing = await toOutgoingMessage(message, this.messages);
-    const { ackAt } = await withTimeout(gateway.send(message.sessionId, outgoing, waMessageId), SEND_CALL_TIMEOUT_MS);
+    const { ackAt } = await withTimeout(gateway.send(message.sessionId, outgoing, waMessageId, { onWritten: turn.leave }), SEND_CALL_TIMEOUT_MS);
     // The gap counts from when WhatsApp took the message, not from when the send began: a slow first send
     // (device lookup, session setup) must not shorten the gap before the next one.
     this.pacer.record(message.sessionId, message.to, pacing);

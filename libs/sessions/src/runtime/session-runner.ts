@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode } from '../../../contracts/src';
+import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode, type SendOptions } from '../../../contracts/src';
 import type { Metrics } from '../../../observability/src/metrics';
 import type { AuthStateStore } from '../../../whatsapp/src/auth-state';
 import type { EngineConnection, EngineEvent, WhatsAppEngine } from '../../../whatsapp/src/engine/whatsapp-engine';
@@ -209,10 +209,10 @@ export class SessionRunner {
 
   // Commands from the API and sends from the pipeline.
 
-  async send(message: OutgoingMessage, waMessageId: string): Promise<{ ackAt: Date }> {
+  async send(message: OutgoingMessage, waMessageId: string, options: SendOptions = {}): Promise<{ ackAt: Date }> {
     if (this.state !== 'connected' || !this.connection) throw new SendError(SendErrorCode.SessionNotConnected, `session ${this.sessionId} is ${this.state}`);
     if (performance.now() >= this.currentLease.localDeadline) throw new SendError(SendErrorCode.SessionNotConnected, 'lease deadline passed');
-    return this.connection.send(message, waMessageId, this.deps.settings.sendAckTimeoutMs);
+    return this.connection.send(message, waMessageId, this.deps.settings.sendAckTimeoutMs, options.onWritten);
   }
 
   waitUntilConnected(timeoutMs: number): Promise<boolean> {

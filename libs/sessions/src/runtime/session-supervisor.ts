@@ -5,7 +5,7 @@ import { ModuleRef } from '@nestjs/core';
 import type pino from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/src';
-import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode, SessionGateway, SessionOwnershipListener } from '../../../contracts/src';
+import { MessageEventSink, OutgoingMessage, SendError, SendErrorCode, SessionGateway, SessionOwnershipListener, type SendOptions } from '../../../contracts/src';
 import { Metrics } from '../../../observability/src/metrics';
 import { Readiness } from '../../../observability/src/readiness';
 import { rootLoggerFor } from '../../../observability/src/root-logger';
@@ -240,14 +240,14 @@ export class SessionSupervisor extends SessionGateway implements OnApplicationBo
 
   // SessionGateway, for the send pipeline.
 
-  async send(sessionId: string, message: OutgoingMessage, waMessageId: string): Promise<{ ackAt: Date }> {
+  async send(sessionId: string, message: OutgoingMessage, waMessageId: string, options?: SendOptions): Promise<{ ackAt: Date }> {
     const runner = this.runners.get(sessionId);
     if (!runner) {
       const [row] = await this.dataSource.query(`SELECT status FROM sessions WHERE id = $1`, [sessionId]);
       if (row?.status === 'logged_out') throw new SendError(SendErrorCode.SessionLoggedOut, `session ${sessionId} is logged out`);
       throw new SendError(SendErrorCode.SessionNotConnected, `session ${sessionId} is not running in this worker`);
     }
-    return runner.send(message, waMessageId);
+    return runner.send(message, waMessageId, options);
   }
 
   async waitUntilConnected(sessionId: string, timeoutMs: number): Promise<boolean> {

@@ -146,7 +146,7 @@ class BaileysConnection extends EngineConnection {
     if (!exists) throw new SendError(SendErrorCode.NotOnWhatsApp, `${jid} is not on WhatsApp`);
   }
 
-  async send(message: OutgoingMessage, waMessageId: string, timeoutMs: number): Promise<{ ackAt: Date }> {
+  async send(message: OutgoingMessage, waMessageId: string, timeoutMs: number, onWritten?: () => void): Promise<{ ackAt: Date }> {
     if (this.closedByUs || this.closeReported) throw new SendError(SendErrorCode.SessionNotConnected, 'socket is closed');
     await this.assertRecipientExists(message.to);
     // Downloaded before the ack clock starts: a slow media server is not a slow WhatsApp.
@@ -159,6 +159,7 @@ class BaileysConnection extends EngineConnection {
       void acked.catch(() => undefined);
       throw error instanceof SendError ? error : classifySendFailure(error);
     }
+    onWritten?.();
     return { ackAt: await acked };
   }
 

@@ -24,9 +24,9 @@ export interface EngineConnectOptions {
 export abstract class EngineConnection {
   /**
    * Sends with the given WhatsApp id and resolves on WhatsApp's server ack
-   * (not when the stanza is written). Throws `SendError`.
+   * (not when the stanza is written; `onWritten` is told then). Throws `SendError`.
    */
-  abstract send(message: OutgoingMessage, waMessageId: string, timeoutMs: number): Promise<{ ackAt: Date }>;
+  abstract send(message: OutgoingMessage, waMessageId: string, timeoutMs: number, onWritten?: () => void): Promise<{ ackAt: Date }>;
   abstract requestPairingCode(phoneNumber: string): Promise<string>;
   /** Unlinks the device at WhatsApp, then closes. */
   abstract logout(): Promise<void>;
