@@ -428,8 +428,8 @@ interface Delivery {
   cpu: Record<string, number>;
   /** PostgreSQL transactions committed per message in the gateway's database while it ran (each statement outside a transaction is one). */
   commitsPerMessage?: number;
-  /** Where a gateway send's time goes, averaged (ms): queued -> sending, sending -> server ack, ack -> the session's next send. */
-  phases?: { queuedToSending: number; sendingToSent: number; sentToNextSending: number };
+  /** Where a gateway send's time goes, averaged (ms): queued -> sending, sending -> server ack, and from one attempt of a session to its next (with a window, attempts overlap). */
+  phases?: { queuedToSending: number; sendingToSent: number; sendingToNextSending: number };
 }
 
 async function commitsOf(databaseUrl: string): Promise<number> {
@@ -457,8 +457,8 @@ async function phasesOf(databaseUrl: string): Promise<Delivery['phases']> {
         FROM messages WHERE direction = 'out'),
       n AS (SELECT *, lead(sending) OVER (PARTITION BY session_id ORDER BY sending) AS next_sending FROM t)
       SELECT avg(extract(epoch FROM sending - queued)) * 1000 AS a, avg(extract(epoch FROM sent - sending)) * 1000 AS b,
-             avg(extract(epoch FROM next_sending - sent)) * 1000 AS c FROM n`);
-    return { queuedToSending: round(Number(rows[0].a), 1), sendingToSent: round(Number(rows[0].b), 1), sentToNextSending: round(Number(rows[0].c), 1) };
+             avg(extract(epoch FROM next_sending - sending)) * 1000 AS c FROM n`);
+    return { queuedToSending: round(Number(rows[0].a), 1), sendingToSent: round(Number(rows[0].b), 1), sendingToNextSending: round(Number(rows[0].c), 1) };
   } finally {
     await db.end();
   }
@@ -706,7 +706,7 @@ async function main(): Promise<void> {
     );
     for (const { driver, topology, delivery } of e2e) {
       const p = delivery.phases;
-      if (p) process.stdout.write(`gateway ${driver} ${topology}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, ack->next sending ${p.sentToNextSending}; ${delivery.commitsPerMessage} commits per message\n`);
+      if (p) process.stdout.write(`gateway ${driver} ${topology}, average ms per send: queued->sending ${p.queuedToSending}, sending->server ack ${p.sendingToSent}, sending->the session's next sending ${p.sendingToNextSending}; ${delivery.commitsPerMessage} commits per message\n`);
     }
   }
 

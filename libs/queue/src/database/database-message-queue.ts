@@ -369,7 +369,10 @@ class DatabaseConsumer extends Consumer {
       else if (reservation.granted === 0) return { claimed: [], retryInMs: Math.max(1, reservation.windowLeftMs) };
       else limit = reservation.granted;
     }
-    const claimed = this.strict ? await this.store.claimHead(this.queue, token, vis) : await this.store.claim(this.queue, limit, token, vis);
+    let nextDue: number | null | undefined;
+    let claimed: ClaimedJob[];
+    if (this.strict) claimed = await this.store.claimHead(this.queue, token, vis);
+    else ({ claimed, nextDueInMs: nextDue } = await this.store.claim(this.queue, limit, token, vis));
     if (reservation && claimed.length < reservation.granted) {
       await this.store.returnStarts(this.queue, reservation.windowStart, reservation.granted - claimed.length);
     }
@@ -378,7 +381,8 @@ class DatabaseConsumer extends Consumer {
       // Held back by the rate limit: ask again when the window ends.
       return { claimed, retryInMs: Math.max(1, reservation.windowLeftMs) };
     }
-    const nextDue = this.strict ? await this.store.headDueInMs(this.queue) : await this.store.nextDueInMs(this.queue);
+    // The strict claim does not say (its head may be a running job): ask.
+    if (nextDue === undefined) nextDue = await this.store.headDueInMs(this.queue);
     if (nextDue === null) return { claimed, retryInMs: null };
     // Due now but not claimed: rows locked by a concurrent claimer. Back off a little.
     if (nextDue === 0) return { claimed, retryInMs: 10 };

@@ -116,19 +116,32 @@ export class JobStore {
 
   /**
    * Claims up to `limit` due jobs, in (priority, seq) order. SKIP LOCKED lets
-   * many consumers claim from one queue without waiting for each other.
+   * many consumers claim from one queue without waiting for each other. In
+   * the same statement: how long until the next of the jobs it left waiting is
+   * due (`nextDueInMs`), which a consumer that got fewer than it asked for
+   * needs next; null when none waits.
    */
-  async claim(queue: string, limit: number, lockToken: string, visibilityMs: number): Promise<ClaimedJob[]> {
+  async claim(queue: string, limit: number, lockToken: string, visibilityMs: number): Promise<{ claimed: ClaimedJob[]; nextDueInMs: number | null }> {
     const rows = await this.rows(
-      `UPDATE queue_jobs j SET ${JobStore.CLAIM_SET}
-       FROM (SELECT seq FROM queue_jobs
-             WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${JobStore.NOT_PAUSED}
-             ORDER BY priority, seq LIMIT $2::int FOR UPDATE SKIP LOCKED) c
-       WHERE j.seq = c.seq
-       ${JobStore.CLAIM_RETURNING}`,
+      `WITH c AS (
+         SELECT seq FROM queue_jobs
+         WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${JobStore.NOT_PAUSED}
+         ORDER BY priority, seq LIMIT $2::int FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE queue_jobs j SET ${JobStore.CLAIM_SET}
+         FROM c WHERE j.seq = c.seq
+         ${JobStore.CLAIM_RETURNING}),
+       next_due AS (
+         -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
+         SELECT min(run_at) AS at FROM queue_jobs
+         WHERE queue = $1::text AND state = 'waiting' AND seq NOT IN (SELECT seq FROM c))
+       SELECT CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms, claimed.*
+       FROM next_due LEFT JOIN claimed ON true`,
       [queue, limit, lockToken, visibilityMs],
     );
-    return rows.map((r) => toClaimed(r, lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    const claimed = rows.filter((r) => r.job_id != null).map((r) => toClaimed(r, lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    const nextDue = rows[0]?.next_due_ms;
+    return { claimed, nextDueInMs: nextDue == null ? null : Number(nextDue) };
   }
 
   /**
@@ -150,17 +163,6 @@ export class JobStore {
       [queue, 1, lockToken, visibilityMs],
     );
     return rows.map((r) => toClaimed(r, lockToken));
-  }
-
-  /** Milliseconds until the next waiting job of the queue is due (0 when one is due now), null when none waits. */
-  async nextDueInMs(queue: string): Promise<number | null> {
-    const [row] = await this.rows(
-      // GREATEST ignores NULL, so an empty queue must stay NULL explicitly.
-      `SELECT CASE WHEN min(run_at) IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (min(run_at) - now())) * 1000)::float8 END AS ms
-       FROM queue_jobs WHERE queue = $1::text AND state = 'waiting'`,
-      [queue],
-    );
-    return row?.ms == null ? null : Number(row.ms);
   }
 
   /** Which of these queues have a job due now, or a running job whose lock ran out. */
