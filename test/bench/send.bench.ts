@@ -65,6 +65,8 @@ const num = (name: string, fallback: number) => {
 const has = (name: string) => process.argv.includes(`--${name}`);
 
 const RATE = num('rate', 1000);
+/** Unmeasured load at the measured rate before each enqueue run. */
+const WARM_UP_SECONDS = 3;
 const SECONDS = num('seconds', 20);
 const CONNECTIONS = num('connections', 50);
 type Topology = 'all' | 'split';
@@ -207,10 +209,13 @@ async function runLoadChild(job: LoadJob): Promise<void> {
     job.kind === 'send'
       ? { url: job.url, path: job.path, headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' }, body, connections: job.connections }
       : { url: job.url, method: 'GET' as const, path: job.path, headers: {} as Record<string, string>, body: () => undefined as unknown as string, connections: job.connections };
-  // Warm-up (JIT, pools, prepared plans, and the generator's connections, which the measured run reuses), not measured.
+  // Warm-up at the measured rate (JIT, pools, prepared plans, batch sizes, and the generator's connections, which the
+  // measured run reuses), not measured; then the parent takes its "before" readings while no load runs, and says go.
   const pool = openLoopPool(job.url, job.connections);
-  await openLoop({ ...request, rate: Math.min(job.rate, 500), seconds: 2, pool });
+  await openLoop({ ...request, rate: job.rate, seconds: WARM_UP_SECONDS, pool });
+  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
   await new Promise<void>((resolve) => process.send!({ warm: true }, () => resolve()));
+  await go;
   const cpu = process.cpuUsage();
   const result = await openLoop({ ...request, rate: job.rate, seconds: job.seconds, pool });
   const used = process.cpuUsage(cpu);
@@ -218,14 +223,14 @@ async function runLoadChild(job: LoadJob): Promise<void> {
   process.send!({ result, cpuSeconds: (used.user + used.system) / 1e6 }, () => process.exit(0));
 }
 
-/** Runs the load generator in its own process; `onWarm` is called when the measured run starts. */
-function load(job: LoadJob, onWarm: () => void): Promise<{ result: OpenLoopResult; cpuSeconds: number }> {
+/** Runs the load generator in its own process; `onWarm` runs between the warm-up and the measured run, which starts when it is done. */
+function load(job: LoadJob, onWarm: () => void | Promise<void>): Promise<{ result: OpenLoopResult; cpuSeconds: number }> {
   const child = fork(__filename, ['--load-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.send(job);
   return new Promise((resolve, reject) => {
     child.on('message', (message: { warm?: boolean; result?: OpenLoopResult; cpuSeconds?: number }) => {
-      if (message.warm) onWarm();
+      if (message.warm) void Promise.resolve(onWarm()).then(() => child.send({ go: true }), reject);
       else resolve(message as { result: OpenLoopResult; cpuSeconds: number });
     });
     child.once('exit', (code) => {
@@ -311,16 +316,16 @@ async function runEnqueue(driver: 'db' | 'bullmq'): Promise<EnqueueResult> {
     const gatewayPid = child.pid;
     let cpuBefore = 0;
     let started = 0;
-    let runtimeBefore: Promise<Awaited<ReturnType<typeof scrapeRuntime>>> | undefined;
-    const { result, cpuSeconds } = await load({ url: gateway.url, kind: 'send', path: `/connections/${sessionId}/send`, key, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, () => {
+    let runtimeBefore: Awaited<ReturnType<typeof scrapeRuntime>> | undefined;
+    const { result, cpuSeconds } = await load({ url: gateway.url, kind: 'send', path: `/connections/${sessionId}/send`, key, connections: CONNECTIONS, rate: RATE, seconds: SECONDS }, async () => {
+      runtimeBefore = await scrapeRuntime(gateway.url);
       cpuBefore = cpuSecondsOf(gatewayPid);
       started = Date.now();
-      runtimeBefore = scrapeRuntime(gateway.url);
     });
     const gatewayCpu = cpuSecondsOf(child.pid) - cpuBefore;
     const wall = (Date.now() - started) / 1000;
     const runtime = await scrapeRuntime(gateway.url);
-    const before = await runtimeBefore!;
+    const before = runtimeBefore!;
     const gcBefore = before.gc;
     const during = (after: HistogramTotals[string] | undefined, earlier: HistogramTotals[string] | undefined) => {
       const [a, e] = [after ?? { count: 0, sum: 0, le: {} }, earlier ?? { count: 0, sum: 0, le: {} }];
