@@ -27,7 +27,7 @@ export interface DatabaseMessageQueueOptions {
   dataSource: DataSource;
   retry?: RetryPolicyConfig;
   metrics?: Metrics;
-  /** A running job whose lock is not renewed for this long is given to another consumer. Default 30 s. */
+  /** A running job whose lock is not renewed for this long is given to another consumer (its consumers look for such jobs every quarter of it). Default 30 s. */
   visibilityTimeoutMs?: number;
   /** Safety-net polling when no notification arrives. Default 1 s. */
   pollIntervalMs?: number;
@@ -451,7 +451,10 @@ class DatabaseConsumer extends Consumer {
   private async maintain(): Promise<void> {
     const now = Date.now();
     if (now >= this.nextMaintenanceAt) {
-      this.nextMaintenanceAt = now + Math.max(50, Math.min(this.settings.pollIntervalMs, this.settings.visibilityTimeoutMs / 4));
+      // A settings change is announced (a local wake, or NOTIFY with the settings mark) and re-read at once; this
+      // cadence is the fallback for a lost notification and the look for runs whose lock ran out, so a quarter of
+      // the visibility timeout is soon enough (and 50 busy consumers do not cost 100 statements a second).
+      this.nextMaintenanceAt = now + Math.max(50, this.settings.pollIntervalMs, this.settings.visibilityTimeoutMs / 4);
       ({ paused: this.paused, rateLimit: this.rateLimit } = await this.store.settings(this.queue));
       for (const lost of await this.store.releaseExpired(this.queue, LOST_LOCK_ERROR)) this.metrics.failed(this.queue, lost.dead);
     }
