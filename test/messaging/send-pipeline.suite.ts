@@ -303,6 +303,26 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
       expect(calls.map((c) => c.message.to)).toEqual([a, a, b, a].map((p) => `${p}@s.whatsapp.net`));
     });
 
+    it('with sends overlapping, paces the next send from when a slow send left, not from when it began', async () => {
+      const session = await h.connection({ config: { pacing: { messagesPerMinute: 0, minGapPerRecipientMs: 500 } } });
+      const to = '5534999990203';
+      const ids = [uid(), uid()];
+      // The first send takes 800 ms before it is written (more than the gap); the second is already waiting behind it.
+      h.gateway.beforeWrite = async (call) => {
+        if (call.sessionId === session && call.waMessageId === deriveWaMessageId(session, ids[0])) await new Promise((r) => setTimeout(r, 800));
+      };
+      try {
+        for (const [i, messageId] of ids.entries()) expect((await h.send(session, text(messageId, { to }))).status).toBe(202);
+        await h.worker.startSession(session);
+        await waitFor(() => h.gateway.calls.filter((c) => c.sessionId === session && c.writtenAt).length === 2, { timeoutMs: 15000, what: 'both sends written' });
+        const [first, second] = h.gateway.calls.filter((c) => c.sessionId === session);
+        expect(first.waMessageId).toBe(deriveWaMessageId(session, ids[0]));
+        expect(second.writtenAt! - first.writtenAt!).toBeGreaterThanOrEqual(495);
+      } finally {
+        h.gateway.beforeWrite = undefined;
+      }
+    });
+
     it('re-enqueues a queued message whose job was lost', async () => {
       const session = await h.connection();
       const messageId = uid();

@@ -11,6 +11,8 @@ export interface SendCall {
   message: OutgoingMessage;
   waMessageId: string;
   at: number;
+  /** When the message counted as written to the socket (`onWritten`). */
+  writtenAt?: number;
 }
 
 /** Outcome of one send: an ack, or a SendError to throw. */
@@ -25,6 +27,8 @@ export class ScriptedSessionGateway extends SessionGateway {
   connected = true;
   /** Runs inside `send`, before the ack (e.g. a receipt that overtakes the ack). */
   beforeAck?: (call: SendCall) => Promise<void>;
+  /** Runs inside `send`, before the message counts as written (e.g. a slow first send: device lookup, session setup). */
+  beforeWrite?: (call: SendCall) => Promise<void>;
   private readonly scripts = new Map<string, Outcome[]>();
 
   script(to: string, outcomes: Outcome[]): void {
@@ -32,11 +36,14 @@ export class ScriptedSessionGateway extends SessionGateway {
   }
 
   async send(sessionId: string, message: OutgoingMessage, waMessageId: string, options: SendOptions = {}): Promise<{ ackAt: Date }> {
-    this.calls.push({ sessionId, message, waMessageId, at: Date.now() });
+    const call: SendCall = { sessionId, message, waMessageId, at: Date.now() };
+    this.calls.push(call);
     const outcome = this.scripts.get(message.to)?.shift() ?? 'ack';
     if (outcome !== 'ack') throw outcome;
+    await this.beforeWrite?.(call);
+    call.writtenAt = Date.now();
     options.onWritten?.();
-    await this.beforeAck?.(this.calls[this.calls.length - 1]);
+    await this.beforeAck?.(call);
     return { ackAt: new Date() };
   }
 

@@ -103,7 +103,13 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     // Deterministic: every attempt and every replay is the same WhatsApp message.
     const waMessageId = message.waMessageId ?? deriveWaMessageId(message.sessionId, message.messageId);
     const outgoing = await toOutgoingMessage(message, this.messages);
-    const { ackAt } = await withTimeout(gateway.send(message.sessionId, outgoing, waMessageId, { onWritten: turn.leave }), SEND_CALL_TIMEOUT_MS);
+    const onWritten = () => {
+      // The sends behind this one pace from when it left, not from when its attempt began: a slow first send (device
+      // lookup, session setup) must not shorten their gap.
+      this.pacer.record(message.sessionId, message.to, pacing);
+      turn.leave();
+    };
+    const { ackAt } = await withTimeout(gateway.send(message.sessionId, outgoing, waMessageId, { onWritten }), SEND_CALL_TIMEOUT_MS);
     // The gap counts from when WhatsApp took the message, not from when the send began: a slow first send
     // (device lookup, session setup) must not shorten the gap before the next one.
     this.pacer.record(message.sessionId, message.to, pacing);
