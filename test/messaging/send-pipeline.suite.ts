@@ -312,7 +312,7 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
         if (call.sessionId === session && call.waMessageId === deriveWaMessageId(session, ids[0])) await new Promise((r) => setTimeout(r, 800));
       };
       try {
-        for (const [i, messageId] of ids.entries()) expect((await h.send(session, text(messageId, { to }))).status).toBe(202);
+        for (const messageId of ids) expect((await h.send(session, text(messageId, { to }))).status).toBe(202);
         await h.worker.startSession(session);
         await waitFor(() => h.gateway.calls.filter((c) => c.sessionId === session && c.writtenAt).length === 2, { timeoutMs: 15000, what: 'both sends written' });
         const [first, second] = h.gateway.calls.filter((c) => c.sessionId === session);
