@@ -340,6 +340,32 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
     });
   });
 
+  describe('status writes', () => {
+    it('batches of acks, receipts and attempts over the same messages in any order never deadlock', async () => {
+      // Acks and receipts of the same messages arrive at once under load, each batch listing them in its own order: a
+      // statement that locks its rows in the order it lists them deadlocks with one listing them the other way round.
+      const session = await h.connection();
+      const repository = h.gw.app.get(MessagesRepository);
+      for (let round = 0; round < 8; round++) {
+        const batch = Array.from({ length: 40 }, () => {
+          const messageId = uid();
+          return { id: randomUUID(), sessionId: session, messageId, to: JID, type: 'text', payload: { to: JID, content: { type: 'text', body: 'Olá' } }, payloadHash: 'h', waMessageId: deriveWaMessageId(session, messageId), scheduledAt: null } satisfies NewOutgoing;
+        });
+        await repository.insertOutgoingMany(batch);
+        const at = new Date();
+        const reversed = [...batch].reverse();
+        const results = await Promise.allSettled([
+          repository.markSentMany(batch.map((m) => ({ id: m.id, ackAt: at }))),
+          repository.advanceDeliveryMany(reversed.map((m) => ({ sessionId: session, waMessageId: m.waMessageId!, status: 'delivered' as const, at }))),
+          repository.startSendingMany([...batch.slice(20), ...batch.slice(0, 20)].map((m) => ({ id: m.id, at }))),
+          repository.advanceDeliveryMany(batch.map((m) => ({ sessionId: session, waMessageId: m.waMessageId!, status: 'read' as const, at }))),
+        ]);
+        expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+        for (const m of batch) expect((await repository.findByMessageId(session, m.messageId))?.status).toBe('read');
+      }
+    });
+  });
+
   describe('incoming and listing', () => {
     it('stores a message reported by notify and append once, and announces it once', async () => {
       const session = await h.connection();

@@ -161,9 +161,23 @@ export interface Page<T> {
 }
 
 /**
+ * Ends the `locked` step of a statement that changes many messages at once:
+ * the rows are locked one by one in id order before any is changed. Batches
+ * list their messages in arrival order, and acks and receipts of the same
+ * messages arrive at once in different orders; two statements that each lock
+ * in their own order wait for each other until PostgreSQL aborts one. In one
+ * global order, one simply waits for the other. The conditions sit in the
+ * locking step: rechecked on the latest row once it is locked, they cannot
+ * change before the UPDATE that follows.
+ */
+const IN_ID_ORDER = 'ORDER BY m.id FOR UPDATE OF m';
+
+/**
  * Every statement the send pipeline runs on `messages`. State changes are
  * single conditional UPDATEs, so the worker, receipts and the API can race
- * without locks: a transition that is no longer allowed simply matches no row.
+ * without explicit locks: a transition that is no longer allowed simply
+ * matches no row. Those that change many rows take the rows' locks in one
+ * order first (IN_ID_ORDER).
  */
 @Injectable()
 export class MessagesRepository {
@@ -275,9 +289,10 @@ export class MessagesRepository {
     const values = attempts.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}::jsonb, $${i * 3 + 3}::timestamptz)`).join(', ');
     const rows = returned(
       await this.dataSource.query(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || v.k_stamp, updated_at = v.k_at
-         FROM (VALUES ${values}) AS v(k_id, k_stamp, k_at)
-         WHERE messages.id = v.k_id AND status IN ('queued', 'retrying', 'sending')
+        `WITH v(k_id, k_stamp, k_at) AS (VALUES ${values}),
+         locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.id = v.k_id WHERE status IN ('queued', 'retrying', 'sending') ${IN_ID_ORDER})
+         UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || v.k_stamp, updated_at = v.k_at
+         FROM locked v WHERE messages.id = v.k_row
          RETURNING ${COLUMNS}, (SELECT s.config FROM sessions s WHERE s.id = messages.session_id AND s.deleted_at IS NULL) AS session_config`,
         attempts.flatMap((a) => [a.id, stamp('sending', a.at), a.at]),
       ),
@@ -297,10 +312,11 @@ export class MessagesRepository {
     const values = acks.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}::jsonb, $${i * 3 + 3}::timestamptz)`).join(', ');
     const rows = returned(
       await this.dataSource.query(
-        `UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
+        `WITH v(k_id, k_stamp, k_ack_at) AS (VALUES ${values}),
+         locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.id = v.k_id WHERE status <> 'failed' ${IN_ID_ORDER})
+         UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
            status_times = v.k_stamp || status_times, error = NULL, dead_lettered_at = NULL, processed_at = v.k_ack_at, updated_at = now()
-         FROM (VALUES ${values}) AS v(k_id, k_stamp, k_ack_at)
-         WHERE messages.id = v.k_id AND status <> 'failed' RETURNING ${COLUMNS}`,
+         FROM locked v WHERE messages.id = v.k_row RETURNING ${COLUMNS}`,
         acks.flatMap((a) => [a.id, stamp('sent', a.ackAt), a.ackAt]),
       ),
     );
@@ -346,9 +362,11 @@ export class MessagesRepository {
     const values = receipts.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::jsonb, $${i * 6 + 5}::jsonb, $${i * 6 + 6}::int)`).join(', ');
     const rows = returned(
       await this.dataSource.query(
-        `UPDATE messages SET status = v.k_status, status_times = v.k_implied || status_times || v.k_stamp, dead_lettered_at = NULL, updated_at = now()
-         FROM (VALUES ${values}) AS v(k_session, k_wa_id, k_status, k_implied, k_stamp, k_rank)
-         WHERE messages.session_id = v.k_session AND messages.wa_message_id = v.k_wa_id AND direction = 'out' AND ${SQL_STATUS_RANK} < v.k_rank
+        `WITH v(k_session, k_wa_id, k_status, k_implied, k_stamp, k_rank) AS (VALUES ${values}),
+         locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.session_id = v.k_session AND m.wa_message_id = v.k_wa_id
+                    WHERE direction = 'out' AND ${SQL_STATUS_RANK} < v.k_rank ${IN_ID_ORDER})
+         UPDATE messages SET status = v.k_status, status_times = v.k_implied || status_times || v.k_stamp, dead_lettered_at = NULL, updated_at = now()
+         FROM locked v WHERE messages.id = v.k_row
          RETURNING ${COLUMNS}`,
         receipts.flatMap((r) => [
           r.sessionId,
