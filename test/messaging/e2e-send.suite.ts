@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { MessageEventSink } from '../../libs/contracts/src';
+import { deriveWaMessageId } from '../../libs/messaging/src';
 import type { SimulatedPhone } from '../../libs/wa-emulator/src';
 import { Sandbox, randomPhoneNumber } from '../support/sandbox';
 import { waitFor } from '../support/services';
@@ -210,6 +212,46 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
     }, { what: 'the offline message stored' });
     const rows = await sandbox.query(`SELECT message_id FROM messages WHERE session_id = $1 AND direction = 'in' AND message_id = ANY($2)`, [sessionId, [liveId, offlineId]]);
     expect(rows).toHaveLength(2);
+  });
+
+  it('a store that fails for a moment: incoming messages and receipts are written again until stored, once each', async () => {
+    // Baileys has already acknowledged both to the server, which will not report them again: a write given up on is lost.
+    const sink = sandbox.gateway.app.get(MessageEventSink);
+    const failing = { incoming: 2, status: 2 };
+    const incoming = sink.incoming.bind(sink);
+    const statusUpdate = sink.statusUpdate.bind(sink);
+    const sender = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber() });
+    const reader = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber(), autoReadReceipt: true });
+    const messageId = randomUUID();
+    const watched = deriveWaMessageId(sessionId, messageId);
+    sink.incoming = async (session, m) => {
+      if (m.from.startsWith(sender.phoneNumber) && failing.incoming-- > 0) throw new Error('connection terminated unexpectedly');
+      return incoming(session, m);
+    };
+    sink.statusUpdate = async (session, waId, status, at) => {
+      if (status === 'read' && waId === watched && failing.status-- > 0) throw new Error('connection terminated unexpectedly');
+      return statusUpdate(session, waId, status, at);
+    };
+    const retried = async () => {
+      const text = await (await sandbox.api('/metrics')).text();
+      return [...text.matchAll(/^whatsapp_report_write_failures_total\{[^}]*final="false"[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await retried();
+    try {
+      const liveId = await sender.sendText(`${own.phoneNumber}@s.whatsapp.net`, 'through a hiccup');
+      await waitFor(() => receiver.events('message.received').find((w) => w.json.payload.messageId === liveId), { what: 'message.received webhook' });
+      expect((await send({ messageId, to: reader.phoneNumber, type: 'text', body: 'read me' })).status).toBe(202);
+      await statusOf(messageId, ['read']);
+
+      expect(failing).toEqual({ incoming: -1, status: -1 });
+      const rows = await sandbox.query(`SELECT message_id FROM messages WHERE session_id = $1 AND direction = 'in' AND message_id = $2`, [sessionId, liveId]);
+      expect(rows).toHaveLength(1);
+      expect(receiver.events('message.received').filter((w) => w.json.payload.messageId === liveId)).toHaveLength(1);
+      expect((await retried()) - before).toBe(4);
+    } finally {
+      sink.incoming = incoming;
+      sink.statusUpdate = statusUpdate;
+    }
   });
 
   it('incoming media: stored once with its metadata (type, mimetype, size, file name, SHA-256) and in the webhook', async () => {

@@ -15,6 +15,7 @@ export class Metrics {
   readonly messagesFailed: Counter<'code'>;
   readonly webhookDeliveries: Counter<'result'>;
   readonly reconnects: Counter<'reason'>;
+  readonly reportWriteFailures: Counter<'kind' | 'final'>;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly sendWriteDuration: Histogram<'stage'>;
   readonly sendWriteRows: Histogram;
@@ -31,6 +32,12 @@ export class Metrics {
     this.messagesFailed = new Counter({ name: 'messages_failed_total', help: 'Messages that ended failed (dead letter)', labelNames: ['code'], registers });
     this.webhookDeliveries = new Counter({ name: 'webhook_deliveries_total', help: 'Webhook delivery attempts by result', labelNames: ['result'], registers });
     this.reconnects = new Counter({ name: 'reconnects_total', help: 'Socket reconnects by reason', labelNames: ['reason'], registers });
+    this.reportWriteFailures = new Counter({
+      name: 'whatsapp_report_write_failures_total',
+      help: 'Failed attempts to store what WhatsApp reported (kind=incoming|status; final=true when it was given up and is lost)',
+      labelNames: ['kind', 'final'],
+      registers,
+    });
     this.httpRequestDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration',
