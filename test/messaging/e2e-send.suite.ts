@@ -2,8 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { MessageEventSink } from '../../libs/contracts/src';
-import { deriveWaMessageId } from '../../libs/messaging/src';
+import { MessagesRepository, deriveWaMessageId } from '../../libs/messaging/src';
+import { MessageEvents } from '../../libs/messaging/src/message-events';
+import { StatusWriter } from '../../libs/messaging/src/status-writer';
 import type { SimulatedPhone } from '../../libs/wa-emulator/src';
 import { Sandbox, randomPhoneNumber } from '../support/sandbox';
 import { waitFor } from '../support/services';
@@ -214,23 +215,33 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
     expect(rows).toHaveLength(2);
   });
 
-  it('a store that fails for a moment: incoming messages and receipts are written again until stored, once each', async () => {
-    // Baileys has already acknowledged both to the server, which will not report them again: a write given up on is lost.
-    const sink = sandbox.gateway.app.get(MessageEventSink);
-    const failing = { incoming: 2, status: 2 };
-    const incoming = sink.incoming.bind(sink);
-    const statusUpdate = sink.statusUpdate.bind(sink);
+  it('a store that fails for a moment: incoming messages and receipts are written again until stored, and announced once', async () => {
+    // Baileys has already acknowledged both to the server, which will not report them again: a write given up on is
+    // lost. The worst failure is one that comes after the database applied the write (its answer lost).
+    const repository = sandbox.gateway.app.get(MessagesRepository);
+    const statuses = sandbox.gateway.app.get(StatusWriter);
+    const events = sandbox.gateway.app.get(MessageEvents);
     const sender = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber() });
     const reader = sandbox.emulator.createPhone({ phoneNumber: randomPhoneNumber(), autoReadReceipt: true });
     const messageId = randomUUID();
     const watched = deriveWaMessageId(sessionId, messageId);
-    sink.incoming = async (session, m) => {
-      if (m.from.startsWith(sender.phoneNumber) && failing.incoming-- > 0) throw new Error('connection terminated unexpectedly');
-      return incoming(session, m);
+    const lost = () => new Error('Connection terminated unexpectedly');
+    const calls = { insert: 0, received: 0, read: 0 };
+    const [insertIncoming, received, advanceDelivery] = [repository.insertIncoming, events.received, statuses.advanceDelivery];
+    repository.insertIncoming = async function (m) {
+      if (!m.from.startsWith(sender.phoneNumber)) return insertIncoming.call(this, m);
+      calls.insert++;
+      if (calls.insert === 1) await insertIncoming.call(this, m).then(() => Promise.reject(lost()));
+      if (calls.insert === 2) throw lost();
+      return insertIncoming.call(this, m);
     };
-    sink.statusUpdate = async (session, waId, status, at) => {
-      if (status === 'read' && waId === watched && failing.status-- > 0) throw new Error('connection terminated unexpectedly');
-      return statusUpdate(session, waId, status, at);
+    events.received = async function (session, m) {
+      if (m.from.startsWith(sender.phoneNumber) && ++calls.received === 1) throw lost();
+      return received.call(this, session, m);
+    };
+    statuses.advanceDelivery = async function (receipt) {
+      if (receipt.waMessageId === watched && receipt.status === 'read' && ++calls.read === 1) await advanceDelivery.call(this, receipt).then(() => Promise.reject(lost()));
+      return advanceDelivery.call(this, receipt);
     };
     const retried = async () => {
       const text = await (await sandbox.api('/metrics')).text();
@@ -242,15 +253,18 @@ export function sendPipelineE2E(env: () => Promise<Record<string, string>>): voi
       await waitFor(() => receiver.events('message.received').find((w) => w.json.payload.messageId === liveId), { what: 'message.received webhook' });
       expect((await send({ messageId, to: reader.phoneNumber, type: 'text', body: 'read me' })).status).toBe(202);
       await statusOf(messageId, ['read']);
+      await waitFor(() => receiver.events('message.status').find((w) => w.json.payload.messageId === messageId && w.json.payload.status === 'read'), { what: 'the read webhook' });
 
-      expect(failing).toEqual({ incoming: -1, status: -1 });
+      expect(calls).toEqual({ insert: 3, received: 2, read: 2 });
       const rows = await sandbox.query(`SELECT message_id FROM messages WHERE session_id = $1 AND direction = 'in' AND message_id = $2`, [sessionId, liveId]);
       expect(rows).toHaveLength(1);
       expect(receiver.events('message.received').filter((w) => w.json.payload.messageId === liveId)).toHaveLength(1);
+      expect(receiver.events('message.status').filter((w) => w.json.payload.messageId === messageId && w.json.payload.status === 'read')).toHaveLength(1);
       expect((await retried()) - before).toBe(4);
     } finally {
-      sink.incoming = incoming;
-      sink.statusUpdate = statusUpdate;
+      Object.assign(repository, { insertIncoming });
+      Object.assign(events, { received });
+      Object.assign(statuses, { advanceDelivery });
     }
   });
 

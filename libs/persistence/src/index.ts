@@ -7,3 +7,4 @@ export * from './data-dir-lock';
 export * from './migrations';
 export * from './pglite/pglite-driver';
 export * from './persistence.module';
+export * from './persistent-write';

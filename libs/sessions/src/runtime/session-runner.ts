@@ -4,7 +4,6 @@ import type { Metrics } from '../../../observability/src/metrics';
 import type { AuthStateStore } from '../../../whatsapp/src/auth-state';
 import type { EngineConnection, EngineEvent, WhatsAppEngine } from '../../../whatsapp/src/engine/whatsapp-engine';
 import { LeaseKeeper } from '../ownership/lease-keeper';
-import { EVENT_WRITE_RETRIES, persistentWrite } from './persistent-write';
 import { Lease, LeaseLostError, SessionLeases } from '../ownership/session-leases';
 import { decideAfterClose, RestartWindow } from './reconnect-policy';
 import { RuntimeSettings } from './runtime-settings';
@@ -132,28 +131,11 @@ export class SessionRunner {
         this.deps.onConnected(this);
         return;
       case 'incoming':
-        return this.store('incoming', { waMessageId: event.message.waMessageId }, () => this.deps.sink.incoming(this.sessionId, event.message));
+        return this.deps.sink.incoming(this.sessionId, event.message);
       case 'status':
-        return this.store('status', { waMessageId: event.waMessageId, status: event.status }, () => this.deps.sink.statusUpdate(this.sessionId, event.waMessageId, event.status, event.at));
+        return this.deps.sink.statusUpdate(this.sessionId, event.waMessageId, event.status, event.at);
       case 'close':
         return this.afterClose(event.code, event.message);
-    }
-  }
-
-  /** What WhatsApp reported is stored with retries (see persistentWrite); one given up on is lost, and said so. */
-  private async store(kind: 'incoming' | 'status', report: Record<string, unknown>, write: () => Promise<void>): Promise<void> {
-    const failures = this.deps.metrics.reportWriteFailures;
-    try {
-      await persistentWrite(write, {
-        ...EVENT_WRITE_RETRIES,
-        onRetry: (error, attempt, delayMs) => {
-          failures.inc({ kind, final: 'false' });
-          this.log.warn({ ...report, kind, attempt, delayMs, err: (error as Error)?.message }, 'storing a WhatsApp report failed; trying again');
-        },
-      });
-    } catch (error) {
-      failures.inc({ kind, final: 'true' });
-      this.log.error({ ...report, kind, err: (error as Error)?.message }, 'storing a WhatsApp report failed for good: it is lost');
     }
   }
 

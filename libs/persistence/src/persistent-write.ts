@@ -1,11 +1,10 @@
 /**
- * Stores what WhatsApp reported (an incoming message, a receipt), trying again
- * when the store fails. WhatsApp does not report it twice: Baileys has already
- * acknowledged the message to the server, so a write given up on is a message
- * or status lost. The failures worth waiting out are short (a database
- * restart or failover, a full connection pool, a serialization conflict), so
- * the attempts back off exponentially over some seconds; the session's
- * following events wait meanwhile, which keeps them in order.
+ * A write that is tried again when it fails, for what cannot be asked for
+ * again (what WhatsApp reported once, say). The failures worth waiting out are
+ * short (a database restart or failover, a full connection pool, a
+ * serialization conflict), so the attempts back off exponentially over some
+ * seconds. Each write retried this way must be safe to run twice: the failure
+ * may come after the database applied it.
  */
 export interface PersistentWriteOptions {
   /** Attempts in all, the first included. */
@@ -16,7 +15,6 @@ export interface PersistentWriteOptions {
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
-export const EVENT_WRITE_RETRIES: PersistentWriteOptions = { attempts: 7, firstDelayMs: 100 };
 
 export async function persistentWrite<T>(write: () => Promise<T>, options: PersistentWriteOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
