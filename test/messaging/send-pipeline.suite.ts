@@ -3,6 +3,7 @@ import { SendError, SendErrorCode } from '../../libs/contracts/src';
 import { MessageEventSink } from '../../libs/contracts/src';
 import { MessageQueue } from '../../libs/queue/src';
 import { MessagesRepository, SendReconciler, WA_MESSAGE_ID_SHAPE, deriveWaMessageId, sendQueueName, type NewOutgoing } from '../../libs/messaging/src';
+import { StatusWriter } from '../../libs/messaging/src/status-writer';
 import { waitFor } from '../support/services';
 import { MessagingHarness } from './support';
 
@@ -230,6 +231,32 @@ export function sendPipelineSuite(env: () => Promise<Record<string, string>>, re
       expect(h.gateway.callsTo(`${to}@s.whatsapp.net`)).toHaveLength(4);
       expect((await h.request('GET', `/dead-letters?sessionId=${session}`)).body.items).toEqual([]);
       expect(h.events.some((e) => e.id === `${session}:${messageId}:sent:r1` && e.type === 'message.status')).toBe(true);
+    });
+
+    it('a failed write of the ack (even one the database applied) is retried: the message is sent once, and announced', async () => {
+      const session = await h.connection();
+      const to = '5534999990103';
+      await h.worker.startSession(session);
+      const statuses = h.gw.app.get(StatusWriter);
+      const markSent = statuses.markSent;
+      let failures = 0;
+      statuses.markSent = async function (id, ackAt) {
+        const result = await markSent.call(this, id, ackAt);
+        if (failures++ < 2) throw new Error('Connection terminated unexpectedly');
+        return result;
+      };
+      try {
+        const messageId = uid();
+        expect((await h.send(session, text(messageId, { to }))).status).toBe(202);
+        await waitFor(() => h.events.find((e) => e.id === `${session}:${messageId}:sent`), { what: 'the sent event' });
+        const sent = (await h.message(session, messageId)).body;
+        expect(sent).toMatchObject({ status: 'sent', attempts: 1, error: null });
+        expect(sent.statusTimes).not.toHaveProperty('retrying');
+        expect(h.gateway.callsTo(`${to}@s.whatsapp.net`)).toHaveLength(1);
+        expect(failures).toBe(3);
+      } finally {
+        statuses.markSent = markSent;
+      }
     });
 
     it('fails at once on a permanent error', async () => {

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { SendError, SendErrorCode } from '../../contracts/src';
 import { AppConfig } from '../../config/src/app-config';
 import { Metrics } from '../../observability/src/metrics';
+import { persistentWrite, type PersistentWriteOptions } from '../../persistence/src/persistent-write';
 import { PermanentJobError } from '../../queue/src/errors';
 import { JobHandlerRegistry } from '../../queue/src/job-handler-registry';
 import { MessageQueue, type Consumer, type JobContext } from '../../queue/src/message-queue';
@@ -17,6 +18,14 @@ import { deriveWaMessageId } from './wa-message-id';
 
 /** A send that neither acks nor fails within this time is a failed attempt (the same WhatsApp id makes the retry safe). */
 const SEND_CALL_TIMEOUT_MS = 120_000;
+/**
+ * Once WhatsApp has taken a message, recording that is retried for a few
+ * seconds (a database restart, a full pool): given up on, the attempt counts
+ * as failed and the message is sent again (the same WhatsApp id, so the
+ * recipient keeps one, but a second send all the same), and its `sent` event
+ * would be lost.
+ */
+const AFTER_ACK_RETRIES: PersistentWriteOptions = { attempts: 6, firstDelayMs: 100 };
 
 /**
  * The `MessageSend` job handler and the per-session consumers. The session
@@ -113,9 +122,14 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     // The gap counts from when WhatsApp took the message, not from when the send began: a slow first send
     // (device lookup, session setup) must not shorten the gap before the next one.
     this.pacer.record(message.sessionId, message.to, pacing);
-    const sent = await this.statuses.markSent(message.id, ackAt);
+    // Safe to run twice: it only records the ack (an applied write whose answer was lost still returns the row).
+    const sent = await persistentWrite(() => this.statuses.markSent(message.id, ackAt), { ...AFTER_ACK_RETRIES, onRetry: (error) => this.afterAckRetry(message, error) });
     this.metrics.messagesSent.inc({ type: message.type });
-    if (sent) await this.events.status(sent, 'sent');
+    if (sent) await persistentWrite(() => this.events.status(sent, 'sent'), { ...AFTER_ACK_RETRIES, onRetry: (error) => this.afterAckRetry(message, error) });
+  }
+
+  private afterAckRetry(message: MessageRecord, error: unknown): void {
+    this.logger.warn(`recording the ack of ${message.id} failed, trying again: ${(error as Error)?.message}`);
   }
 
   /** The connection's pacing as its config said when the attempt started (read with it, see `startSending`). */
