@@ -122,14 +122,14 @@ export class MessagingWorker implements OnModuleInit, OnApplicationShutdown {
     // The gap counts from when WhatsApp took the message, not from when the send began: a slow first send
     // (device lookup, session setup) must not shorten the gap before the next one.
     this.pacer.record(message.sessionId, message.to, pacing);
+    const retrying: PersistentWriteOptions = {
+      ...AFTER_ACK_RETRIES,
+      onRetry: (error) => this.logger.warn(`recording the ack of ${message.id} failed, trying again: ${(error as Error)?.message}`),
+    };
     // Safe to run twice: it only records the ack (an applied write whose answer was lost still returns the row).
-    const sent = await persistentWrite(() => this.statuses.markSent(message.id, ackAt), { ...AFTER_ACK_RETRIES, onRetry: (error) => this.afterAckRetry(message, error) });
+    const sent = await persistentWrite(() => this.statuses.markSent(message.id, ackAt), retrying);
     this.metrics.messagesSent.inc({ type: message.type });
-    if (sent) await persistentWrite(() => this.events.status(sent, 'sent'), { ...AFTER_ACK_RETRIES, onRetry: (error) => this.afterAckRetry(message, error) });
-  }
-
-  private afterAckRetry(message: MessageRecord, error: unknown): void {
-    this.logger.warn(`recording the ack of ${message.id} failed, trying again: ${(error as Error)?.message}`);
+    if (sent) await persistentWrite(() => this.events.status(sent, 'sent'), retrying);
   }
 
   /** The connection's pacing as its config said when the attempt started (read with it, see `startSending`). */

@@ -8,13 +8,14 @@ import { MessagesRepository, type MessageRecord } from './messages.repository';
 import { StatusWriter } from './status-writer';
 import { toOutgoingMessage } from './outgoing-message';
 
+/** What a log line and the failure metric say about a report. */
+type Report = { kind: 'incoming' | 'status' } & Record<string, unknown>;
+
 /**
  * Seven attempts, 100 ms apart and doubling, about 6 s in all: longer than a
  * database restart or a full connection pool. The session's following events
  * wait meanwhile, so they stay in order.
  */
-type Report = { kind: 'incoming' | 'status' } & Record<string, unknown>;
-
 const REPORT_WRITE_RETRIES: PersistentWriteOptions = { attempts: 7, firstDelayMs: 100 };
 
 /**

@@ -15,7 +15,6 @@ export interface PersistentWriteOptions {
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
-
 export async function persistentWrite<T>(write: () => Promise<T>, options: PersistentWriteOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -164,7 +164,7 @@ export class BullmqMessageQueue extends MessageQueue {
     });
     const toAdd = prepared.filter((_, i) => results[i].created);
     // One add per job, not addBulk: they leave on the one connection together all the same, while addBulk builds an
-    // ioredis Pipeline per call, onto which ioredis copies every script command. At 1,000 jobs/s in batches of two,
+    // ioredis Pipeline per call, onto which ioredis copies every script command. At about 800 jobs/s in batches of two,
     // addBulk made the process promote ~5 MB/s of short-lived objects to the old generation (add: ~0.1 MB/s), and
     // the gateway paid for it with a major GC every few seconds, each one a stall of tens of ms for every request
     // in flight. Jobs of one call are independent either way (addBulk's pipeline is not a transaction).
