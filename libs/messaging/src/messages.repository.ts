@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PreparedStatement } from '../../persistence/src/prepared-statement';
 import type { DeliveryStatus } from '../../contracts/src';
 import type { Cursor } from '../../http/src/cursor';
 import { SQL_STATUS_RANK, impliedDeliveryStatuses, type MessageStatus } from './message-status';
@@ -173,6 +174,22 @@ export interface Page<T> {
 const IN_ID_ORDER = 'ORDER BY m.id FOR UPDATE OF m';
 
 /**
+ * The accepting INSERT of a batch of sends (`insertOutgoingMany`). Prepared:
+ * it runs once per batch while the next batch waits.
+ */
+const INSERT_OUTGOING = new PreparedStatement(
+  'messages.insert_outgoing',
+  `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
+   SELECT x.id, x.id::text, s.id, x.message_id, 'out', x."to", x."to", x.type, x.payload, x.payload_hash, 'queued', $2::jsonb, x.wa_message_id, x.scheduled_at, $3::timestamptz, $3::timestamptz
+   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, ord)
+   CROSS JOIN LATERAL jsonb_to_record(e.item) AS x(id uuid, session_id uuid, message_id text, "to" text, type text, payload jsonb, payload_hash text, wa_message_id text, scheduled_at timestamptz)
+   JOIN sessions s ON s.id = x.session_id AND s.deleted_at IS NULL AND s.status <> 'logged_out'
+   ORDER BY e.ord
+   ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
+   RETURNING id`,
+);
+
+/**
  * Every statement the send pipeline runs on `messages`. State changes are
  * single conditional UPDATEs, so the worker, receipts and the API can race
  * without explicit locks: a transition that is no longer allowed simply
@@ -246,17 +263,7 @@ export class MessagesRepository {
       wa_message_id: m.waMessageId,
       scheduled_at: m.scheduledAt ? m.scheduledAt.toISOString() : null,
     }));
-    const rows: Row[] = returned(await this.dataSource.query(
-      `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
-       SELECT x.id, x.id::text, s.id, x.message_id, 'out', x."to", x."to", x.type, x.payload, x.payload_hash, 'queued', $2::jsonb, x.wa_message_id, x.scheduled_at, $3::timestamptz, $3::timestamptz
-       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, ord)
-       CROSS JOIN LATERAL jsonb_to_record(e.item) AS x(id uuid, session_id uuid, message_id text, "to" text, type text, payload jsonb, payload_hash text, wa_message_id text, scheduled_at timestamptz)
-       JOIN sessions s ON s.id = x.session_id AND s.deleted_at IS NULL AND s.status <> 'logged_out'
-       ORDER BY e.ord
-       ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
-       RETURNING id`,
-      [JSON.stringify(batch), stamp('queued', at), at],
-    ));
+    const rows = await INSERT_OUTGOING.rows<Row>(this.dataSource, [JSON.stringify(batch), stamp('queued', at), at]);
     const stored = new Set(rows.map((r) => r.id as string));
     return new Map(items.filter((m) => stored.has(m.id)).map((m) => [m.id, insertedRecord(m, at)]));
   }

@@ -8,3 +8,4 @@ export * from './migrations';
 export * from './pglite/pglite-driver';
 export * from './persistence.module';
 export * from './persistent-write';
+export * from './prepared-statement';
