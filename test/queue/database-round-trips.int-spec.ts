@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { DataSource } from 'typeorm';
 import { DatabaseMessageQueue } from '../../libs/queue/src';
 import { createTestDatabase, describeWithServices, waitFor } from '../support/services';
@@ -23,11 +24,17 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     database = await createTestDatabase('queue_trips');
     producerSource = await openDataSource({ driver: 'postgres', url: database.url });
     consumerSource = await openDataSource({ driver: 'postgres', url: database.url });
-    const query = consumerSource.query.bind(consumerSource);
-    consumerSource.query = ((sql: string, params?: unknown[]) => {
-      statements.push(sql);
-      return query(sql, params);
-    }) as typeof consumerSource.query;
+    // Counted where every statement leaves, prepared or not: on each connection the consumer's pool hands out.
+    const counted = new WeakSet<object>();
+    (consumerSource.driver as unknown as { master: EventEmitter }).master.on('acquire', (client: { query: (config: unknown, ...rest: unknown[]) => unknown }) => {
+      if (counted.has(client)) return;
+      counted.add(client);
+      const query = client.query.bind(client);
+      client.query = (config, ...rest) => {
+        statements.push(typeof config === 'string' ? config : (config as { text: string }).text);
+        return query(config, ...rest);
+      };
+    });
     producer = new DatabaseMessageQueue({ dataSource: producerSource, listen: false });
     consumer = new DatabaseMessageQueue({ dataSource: consumerSource, pollIntervalMs: 1000, idlePollMs: 60_000 });
   });

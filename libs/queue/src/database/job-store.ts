@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { PreparedStatement } from '../../../persistence/src/prepared-statement';
 import { emptyCounts, type AttemptRecord, type JobState, type QueueCounts, type RateLimit } from '../message-queue';
 import type { RetryPolicy } from '../retry-policy';
 
@@ -58,6 +59,103 @@ export interface RateReservation {
 
 type Row = Record<string, unknown>;
 
+/** The claim's SET with the lock token and the visibility timeout (ms) as parameters `$token` and `$visibility`. */
+function claimSet(token: number, visibility: number): string {
+  return `state = 'active', attempts_made = j.attempts_made + 1, lock_token = $${token}::text,
+       locked_until = now() + $${visibility}::int * interval '1 millisecond', started_at = now()`;
+}
+const CLAIM_SET = claimSet(3, 4);
+const CLAIM_RETURNING = `RETURNING j.seq::text AS seq, j.job_id, j.name, j.payload, j.attempts_made, j.max_attempts,
+       j.backoff_base_ms, j.backoff_factor, j.backoff_max_ms`;
+const NOT_PAUSED = `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = $1::text AND s.paused)`;
+
+// The statements every job runs (enqueue, claim, renew, finish) are prepared: see PreparedStatement.
+const INSERT = new PreparedStatement(
+  'queue.insert',
+  `INSERT INTO queue_jobs (queue, job_id, name, payload, priority, run_at, max_attempts, backoff_base_ms, backoff_factor, backoff_max_ms)
+       SELECT $1::text, x.job_id, x.name, COALESCE(x.payload, 'null'::jsonb), x.priority,
+              now() + x.delay_ms * interval '1 millisecond', x.max_attempts, x.backoff_base_ms, x.backoff_factor, x.backoff_max_ms
+       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(job, ord)
+       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(job_id text, name text, payload jsonb, priority int, delay_ms int,
+            max_attempts int, backoff_base_ms int, backoff_factor float8, backoff_max_ms int)
+       ORDER BY e.ord
+       ON CONFLICT (queue, job_id) DO NOTHING
+       RETURNING job_id`,
+);
+
+const CLAIM = new PreparedStatement(
+  'queue.claim',
+  `WITH c AS (
+         SELECT seq FROM queue_jobs
+         WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${NOT_PAUSED}
+         ORDER BY priority, seq LIMIT $2::int FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE queue_jobs j SET ${CLAIM_SET}
+         FROM c WHERE j.seq = c.seq
+         ${CLAIM_RETURNING}),
+       next_due AS (
+         -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
+         SELECT min(run_at) AS at FROM queue_jobs
+         WHERE queue = $1::text AND state = 'waiting' AND seq NOT IN (SELECT seq FROM c))
+       SELECT CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms, claimed.*
+       FROM next_due LEFT JOIN claimed ON true`,
+);
+
+const CLAIM_HEAD = new PreparedStatement(
+  'queue.claim_head',
+  `WITH head AS (
+         SELECT seq FROM queue_jobs
+         WHERE queue = $1::text AND (state = 'active' OR (state = 'waiting' AND (run_at <= now() OR attempts_made > 0)))
+         ORDER BY priority, seq LIMIT 1)
+       UPDATE queue_jobs j SET ${CLAIM_SET}
+       FROM head
+       WHERE j.seq = head.seq AND j.state = 'waiting' AND j.run_at <= now() AND ${NOT_PAUSED} AND $2::int > 0
+       ${CLAIM_RETURNING}`,
+);
+
+const RENEW_LOCKS = new PreparedStatement(
+  'queue.renew_locks',
+  `UPDATE queue_jobs j SET locked_until = now() + $3::int * interval '1 millisecond'
+       FROM jsonb_to_recordset($2::jsonb) AS h(job_id text, lock_token text)
+       WHERE j.queue = $1::text AND j.job_id = h.job_id AND j.lock_token = h.lock_token AND j.state = 'active'
+       RETURNING j.job_id`,
+);
+
+const COMPLETE = new PreparedStatement(
+  'queue.complete',
+  `UPDATE queue_jobs SET state = 'completed', finished_at = now(), lock_token = NULL, locked_until = NULL
+       WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
+       RETURNING job_id`,
+);
+
+const COMPLETE_AND_CLAIM_NEXT = new PreparedStatement(
+  'queue.complete_and_claim_next',
+  `WITH done AS (
+         UPDATE queue_jobs SET state = 'completed', finished_at = now(), lock_token = NULL, locked_until = NULL
+         WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
+         RETURNING job_id),
+       claimed AS (
+         UPDATE queue_jobs j SET ${claimSet(4, 5)}
+         FROM (SELECT seq FROM queue_jobs
+               WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${NOT_PAUSED}
+               ORDER BY priority, seq LIMIT 1 FOR UPDATE SKIP LOCKED) c
+         WHERE j.seq = c.seq
+         ${CLAIM_RETURNING})
+       SELECT (SELECT count(*) FROM done)::int AS completed, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true`,
+);
+
+const FAIL = new PreparedStatement(
+  'queue.fail',
+  `UPDATE queue_jobs SET
+         state = CASE WHEN $6::int IS NULL THEN 'dead' ELSE 'waiting' END,
+         run_at = CASE WHEN $6::int IS NULL THEN run_at ELSE now() + $6::int * interval '1 millisecond' END,
+         finished_at = CASE WHEN $6::int IS NULL THEN now() END,
+         lock_token = NULL, locked_until = NULL, last_error = $5::text,
+         history = history || jsonb_build_array(jsonb_build_object('attempt', $4::int, 'error', $5::text, 'at', now()))
+       WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
+       RETURNING job_id`,
+);
+
 /**
  * Every SQL statement of the database driver. Each operation is ONE statement,
  * so it is atomic on its own: no transaction spans two round trips. That keeps
@@ -76,6 +174,10 @@ export class JobStore {
     return (result ?? []) as Row[];
   }
 
+  private run(statement: PreparedStatement, params: unknown[]): Promise<Row[]> {
+    return statement.rows<Row>(this.dataSource, params);
+  }
+
   /** Inserts jobs in order; returns the ids that were new (the others already existed). */
   async insert(queue: string, jobs: readonly NewJobRow[]): Promise<Set<string>> {
     const batch = jobs.map((j) => ({
@@ -89,30 +191,9 @@ export class JobStore {
       backoff_factor: j.policy.factor,
       backoff_max_ms: j.policy.maxDelayMs,
     }));
-    const rows = await this.rows(
-      `INSERT INTO queue_jobs (queue, job_id, name, payload, priority, run_at, max_attempts, backoff_base_ms, backoff_factor, backoff_max_ms)
-       SELECT $1::text, x.job_id, x.name, COALESCE(x.payload, 'null'::jsonb), x.priority,
-              now() + x.delay_ms * interval '1 millisecond', x.max_attempts, x.backoff_base_ms, x.backoff_factor, x.backoff_max_ms
-       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(job, ord)
-       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(job_id text, name text, payload jsonb, priority int, delay_ms int,
-            max_attempts int, backoff_base_ms int, backoff_factor float8, backoff_max_ms int)
-       ORDER BY e.ord
-       ON CONFLICT (queue, job_id) DO NOTHING
-       RETURNING job_id`,
-      [queue, JSON.stringify(batch)],
-    );
+    const rows = await this.run(INSERT, [queue, JSON.stringify(batch)]);
     return new Set(rows.map((r) => String(r.job_id)));
   }
-
-  /** The claim's SET with the lock token and the visibility timeout (ms) as parameters `$token` and `$visibility`. */
-  private static claimSet(token: number, visibility: number): string {
-    return `state = 'active', attempts_made = j.attempts_made + 1, lock_token = $${token}::text,
-       locked_until = now() + $${visibility}::int * interval '1 millisecond', started_at = now()`;
-  }
-  private static readonly CLAIM_SET = JobStore.claimSet(3, 4);
-  private static readonly CLAIM_RETURNING = `RETURNING j.seq::text AS seq, j.job_id, j.name, j.payload, j.attempts_made, j.max_attempts,
-       j.backoff_base_ms, j.backoff_factor, j.backoff_max_ms`;
-  private static readonly NOT_PAUSED = `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = $1::text AND s.paused)`;
 
   /**
    * Claims up to `limit` due jobs, in (priority, seq) order. SKIP LOCKED lets
@@ -122,23 +203,7 @@ export class JobStore {
    * needs next; null when none waits.
    */
   async claim(queue: string, limit: number, lockToken: string, visibilityMs: number): Promise<{ claimed: ClaimedJob[]; nextDueInMs: number | null }> {
-    const rows = await this.rows(
-      `WITH c AS (
-         SELECT seq FROM queue_jobs
-         WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${JobStore.NOT_PAUSED}
-         ORDER BY priority, seq LIMIT $2::int FOR UPDATE SKIP LOCKED),
-       claimed AS (
-         UPDATE queue_jobs j SET ${JobStore.CLAIM_SET}
-         FROM c WHERE j.seq = c.seq
-         ${JobStore.CLAIM_RETURNING}),
-       next_due AS (
-         -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
-         SELECT min(run_at) AS at FROM queue_jobs
-         WHERE queue = $1::text AND state = 'waiting' AND seq NOT IN (SELECT seq FROM c))
-       SELECT CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms, claimed.*
-       FROM next_due LEFT JOIN claimed ON true`,
-      [queue, limit, lockToken, visibilityMs],
-    );
+    const rows = await this.run(CLAIM, [queue, limit, lockToken, visibilityMs]);
     const claimed = rows.filter((r) => r.job_id != null).map((r) => toClaimed(r, lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
     const nextDue = rows[0]?.next_due_ms;
     return { claimed, nextDueInMs: nextDue == null ? null : Number(nextDue) };
@@ -151,17 +216,7 @@ export class JobStore {
    * the row lock and the re-checked `state = 'waiting'` let only one win.
    */
   async claimHead(queue: string, lockToken: string, visibilityMs: number): Promise<ClaimedJob[]> {
-    const rows = await this.rows(
-      `WITH head AS (
-         SELECT seq FROM queue_jobs
-         WHERE queue = $1::text AND (state = 'active' OR (state = 'waiting' AND (run_at <= now() OR attempts_made > 0)))
-         ORDER BY priority, seq LIMIT 1)
-       UPDATE queue_jobs j SET ${JobStore.CLAIM_SET}
-       FROM head
-       WHERE j.seq = head.seq AND j.state = 'waiting' AND j.run_at <= now() AND ${JobStore.NOT_PAUSED} AND $2::int > 0
-       ${JobStore.CLAIM_RETURNING}`,
-      [queue, 1, lockToken, visibilityMs],
-    );
+    const rows = await this.run(CLAIM_HEAD, [queue, 1, lockToken, visibilityMs]);
     return rows.map((r) => toClaimed(r, lockToken));
   }
 
@@ -189,24 +244,13 @@ export class JobStore {
   /** Extends the locks this consumer holds; returns the job ids whose lock is still ours. */
   async renewLocks(queue: string, held: ReadonlyArray<{ jobId: string; lockToken: string }>, visibilityMs: number): Promise<Set<string>> {
     if (held.length === 0) return new Set();
-    const rows = await this.rows(
-      `UPDATE queue_jobs j SET locked_until = now() + $3::int * interval '1 millisecond'
-       FROM jsonb_to_recordset($2::jsonb) AS h(job_id text, lock_token text)
-       WHERE j.queue = $1::text AND j.job_id = h.job_id AND j.lock_token = h.lock_token AND j.state = 'active'
-       RETURNING j.job_id`,
-      [queue, JSON.stringify(held.map((h) => ({ job_id: h.jobId, lock_token: h.lockToken }))), visibilityMs],
-    );
+    const rows = await this.run(RENEW_LOCKS, [queue, JSON.stringify(held.map((h) => ({ job_id: h.jobId, lock_token: h.lockToken }))), visibilityMs]);
     return new Set(rows.map((r) => String(r.job_id)));
   }
 
   /** Marks a job completed if this consumer still holds it (the token fences a run that lost its lock). */
   async complete(queue: string, jobId: string, lockToken: string): Promise<boolean> {
-    const rows = await this.rows(
-      `UPDATE queue_jobs SET state = 'completed', finished_at = now(), lock_token = NULL, locked_until = NULL
-       WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
-       RETURNING job_id`,
-      [queue, jobId, lockToken],
-    );
+    const rows = await this.run(COMPLETE, [queue, jobId, lockToken]);
     return rows.length === 1;
   }
 
@@ -218,37 +262,13 @@ export class JobStore {
    * that lost its lock still frees its consumer's slot).
    */
   async completeAndClaimNext(queue: string, jobId: string, lockToken: string, nextToken: string, visibilityMs: number): Promise<{ completed: boolean; next: ClaimedJob | null }> {
-    const [row] = await this.rows(
-      `WITH done AS (
-         UPDATE queue_jobs SET state = 'completed', finished_at = now(), lock_token = NULL, locked_until = NULL
-         WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
-         RETURNING job_id),
-       claimed AS (
-         UPDATE queue_jobs j SET ${JobStore.claimSet(4, 5)}
-         FROM (SELECT seq FROM queue_jobs
-               WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${JobStore.NOT_PAUSED}
-               ORDER BY priority, seq LIMIT 1 FOR UPDATE SKIP LOCKED) c
-         WHERE j.seq = c.seq
-         ${JobStore.CLAIM_RETURNING})
-       SELECT (SELECT count(*) FROM done)::int AS completed, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true`,
-      [queue, jobId, lockToken, nextToken, visibilityMs],
-    );
+    const [row] = await this.run(COMPLETE_AND_CLAIM_NEXT, [queue, jobId, lockToken, nextToken, visibilityMs]);
     return { completed: Number(row?.completed ?? 0) === 1, next: row?.job_id == null ? null : toClaimed(row, nextToken) };
   }
 
   /** Records a failed attempt and either schedules the retry (`retryInMs`) or makes the job a dead letter (`null`). */
   async fail(queue: string, jobId: string, lockToken: string, attempt: number, error: string, retryInMs: number | null): Promise<boolean> {
-    const rows = await this.rows(
-      `UPDATE queue_jobs SET
-         state = CASE WHEN $6::int IS NULL THEN 'dead' ELSE 'waiting' END,
-         run_at = CASE WHEN $6::int IS NULL THEN run_at ELSE now() + $6::int * interval '1 millisecond' END,
-         finished_at = CASE WHEN $6::int IS NULL THEN now() END,
-         lock_token = NULL, locked_until = NULL, last_error = $5::text,
-         history = history || jsonb_build_array(jsonb_build_object('attempt', $4::int, 'error', $5::text, 'at', now()))
-       WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
-       RETURNING job_id`,
-      [queue, jobId, lockToken, attempt, error, retryInMs],
-    );
+    const rows = await this.run(FAIL, [queue, jobId, lockToken, attempt, error, retryInMs]);
     return rows.length === 1;
   }
 
