@@ -190,6 +190,39 @@ const INSERT_OUTGOING = new PreparedStatement(
 );
 
 /**
+ * The worker's status changes of many messages at once (StatusWriter): the
+ * start of attempts, server acks, receipts. Each batch is one JSON array
+ * parameter, so that the text is fixed and PostgreSQL plans it once.
+ */
+const START_SENDING = new PreparedStatement(
+  'messages.start_sending',
+  `WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k_id uuid, k_stamp jsonb, k_at timestamptz)),
+   locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.id = v.k_id WHERE status IN ('queued', 'retrying', 'sending') ${IN_ID_ORDER})
+   UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || v.k_stamp, updated_at = v.k_at
+   FROM locked v WHERE messages.id = v.k_row
+   RETURNING ${COLUMNS}, (SELECT s.config FROM sessions s WHERE s.id = messages.session_id AND s.deleted_at IS NULL) AS session_config`,
+);
+
+const MARK_SENT = new PreparedStatement(
+  'messages.mark_sent',
+  `WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k_id uuid, k_stamp jsonb, k_ack_at timestamptz)),
+   locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.id = v.k_id WHERE status <> 'failed' ${IN_ID_ORDER})
+   UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
+     status_times = v.k_stamp || status_times, error = NULL, dead_lettered_at = NULL, processed_at = v.k_ack_at, updated_at = now()
+   FROM locked v WHERE messages.id = v.k_row RETURNING ${COLUMNS}`,
+);
+
+const ADVANCE_DELIVERY = new PreparedStatement(
+  'messages.advance_delivery',
+  `WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k_session uuid, k_wa_id text, k_status text, k_implied jsonb, k_stamp jsonb, k_rank int)),
+   locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.session_id = v.k_session AND m.wa_message_id = v.k_wa_id
+              WHERE direction = 'out' AND ${SQL_STATUS_RANK} < v.k_rank ${IN_ID_ORDER})
+   UPDATE messages SET status = v.k_status, status_times = v.k_implied || status_times || v.k_stamp, dead_lettered_at = NULL, updated_at = now()
+   FROM locked v WHERE messages.id = v.k_row
+   RETURNING ${COLUMNS}`,
+);
+
+/**
  * Every statement the send pipeline runs on `messages`. State changes are
  * single conditional UPDATEs, so the worker, receipts and the API can race
  * without explicit locks: a transition that is no longer allowed simply
@@ -293,17 +326,7 @@ export class MessagesRepository {
    */
   async startSendingMany(attempts: ReadonlyArray<{ id: string; at: Date }>): Promise<Map<string, { message: MessageRecord; sessionConfig: Record<string, unknown> | undefined }>> {
     if (attempts.length === 0) return new Map();
-    const values = attempts.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}::jsonb, $${i * 3 + 3}::timestamptz)`).join(', ');
-    const rows = returned(
-      await this.dataSource.query(
-        `WITH v(k_id, k_stamp, k_at) AS (VALUES ${values}),
-         locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.id = v.k_id WHERE status IN ('queued', 'retrying', 'sending') ${IN_ID_ORDER})
-         UPDATE messages SET status = 'sending', attempts = attempts + 1, status_times = status_times || v.k_stamp, updated_at = v.k_at
-         FROM locked v WHERE messages.id = v.k_row
-         RETURNING ${COLUMNS}, (SELECT s.config FROM sessions s WHERE s.id = messages.session_id AND s.deleted_at IS NULL) AS session_config`,
-        attempts.flatMap((a) => [a.id, stamp('sending', a.at), a.at]),
-      ),
-    );
+    const rows = await START_SENDING.rows<Row>(this.dataSource, [JSON.stringify(attempts.map((a) => ({ k_id: a.id, k_stamp: { sending: a.at.toISOString() }, k_at: a.at.toISOString() })))]);
     return new Map(
       rows.map((row) => [row.id as string, { message: toRecord(row), sessionConfig: asJson<Record<string, unknown> | null>(row.session_config) ?? undefined }]),
     );
@@ -316,17 +339,7 @@ export class MessagesRepository {
    */
   async markSentMany(acks: ReadonlyArray<{ id: string; ackAt: Date }>): Promise<Map<string, MessageRecord>> {
     if (acks.length === 0) return new Map();
-    const values = acks.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}::jsonb, $${i * 3 + 3}::timestamptz)`).join(', ');
-    const rows = returned(
-      await this.dataSource.query(
-        `WITH v(k_id, k_stamp, k_ack_at) AS (VALUES ${values}),
-         locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.id = v.k_id WHERE status <> 'failed' ${IN_ID_ORDER})
-         UPDATE messages SET status = CASE WHEN ${SQL_STATUS_RANK} < 2 THEN 'sent' ELSE status END,
-           status_times = v.k_stamp || status_times, error = NULL, dead_lettered_at = NULL, processed_at = v.k_ack_at, updated_at = now()
-         FROM locked v WHERE messages.id = v.k_row RETURNING ${COLUMNS}`,
-        acks.flatMap((a) => [a.id, stamp('sent', a.ackAt), a.ackAt]),
-      ),
-    );
+    const rows = await MARK_SENT.rows<Row>(this.dataSource, [JSON.stringify(acks.map((a) => ({ k_id: a.id, k_stamp: { sent: a.ackAt.toISOString() }, k_ack_at: a.ackAt.toISOString() })))]);
     return new Map(rows.map((row) => [row.id as string, toRecord(row)]));
   }
 
@@ -366,25 +379,18 @@ export class MessagesRepository {
    */
   async advanceDeliveryMany(receipts: ReadonlyArray<DeliveryReceipt>): Promise<Map<string, MessageRecord>> {
     if (receipts.length === 0) return new Map();
-    const values = receipts.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::jsonb, $${i * 6 + 5}::jsonb, $${i * 6 + 6}::int)`).join(', ');
-    const rows = returned(
-      await this.dataSource.query(
-        `WITH v(k_session, k_wa_id, k_status, k_implied, k_stamp, k_rank) AS (VALUES ${values}),
-         locked AS (SELECT m.id AS k_row, v.* FROM messages m JOIN v ON m.session_id = v.k_session AND m.wa_message_id = v.k_wa_id
-                    WHERE direction = 'out' AND ${SQL_STATUS_RANK} < v.k_rank ${IN_ID_ORDER})
-         UPDATE messages SET status = v.k_status, status_times = v.k_implied || status_times || v.k_stamp, dead_lettered_at = NULL, updated_at = now()
-         FROM locked v WHERE messages.id = v.k_row
-         RETURNING ${COLUMNS}`,
-        receipts.flatMap((r) => [
-          r.sessionId,
-          r.waMessageId,
-          r.status,
-          JSON.stringify(Object.fromEntries(impliedDeliveryStatuses(r.status).map((s) => [s, r.at.toISOString()]))),
-          stamp(r.status, r.at),
-          ['sent', 'delivered', 'read', 'played'].indexOf(r.status) + 2,
-        ]),
+    const rows = await ADVANCE_DELIVERY.rows<Row>(this.dataSource, [
+      JSON.stringify(
+        receipts.map((r) => ({
+          k_session: r.sessionId,
+          k_wa_id: r.waMessageId,
+          k_status: r.status,
+          k_implied: Object.fromEntries(impliedDeliveryStatuses(r.status).map((s) => [s, r.at.toISOString()])),
+          k_stamp: { [r.status]: r.at.toISOString() },
+          k_rank: ['sent', 'delivered', 'read', 'played'].indexOf(r.status) + 2,
+        })),
       ),
-    );
+    ]);
     return new Map(rows.map((row) => [deliveryKey(row.session_id as string, row.wa_message_id as string), toRecord(row)]));
   }
 
