@@ -175,9 +175,10 @@ const IN_ID_ORDER = 'ORDER BY m.id FOR UPDATE OF m';
 
 /**
  * The accepting INSERT of a batch of sends (`insertOutgoingMany`). Prepared:
- * it runs once per batch while the next batch waits.
+ * it runs once per batch while the next batch waits. Exported for
+ * bench:statements, which times it prepared and plain.
  */
-const INSERT_OUTGOING = new PreparedStatement(
+export const INSERT_OUTGOING = new PreparedStatement(
   'messages.insert_outgoing',
   `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
    SELECT x.id, x.id::text, s.id, x.message_id, 'out', x."to", x."to", x.type, x.payload, x.payload_hash, 'queued', $2::jsonb, x.wa_message_id, x.scheduled_at, $3::timestamptz, $3::timestamptz
