@@ -93,6 +93,36 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     }
   });
 
+  it('claims once per new job when it enqueues and consumes in the same process', async () => {
+    const queue = 'message-send.same-process';
+    const seen: number[] = [];
+    // Room for more than one job at a time, as the send worker has: every wake-up while a slot is free is a claim.
+    const worker = await consumer.consume<number>(
+      queue,
+      async (job) => {
+        seen.push(job.payload);
+      },
+      { concurrency: 4 },
+    );
+    try {
+      const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => c.queue === queue);
+      await waitFor(() => consumers().length === 1 && consumers()[0].idle, { what: 'the consumer idle' });
+      statements.length = 0;
+      const jobs = 20;
+      for (let i = 0; i < jobs; i++) {
+        // The insert's NOTIFY reaches this same driver: that wake-up is the only one it needs.
+        await consumer.enqueue(queue, 'MessageSend', i);
+        await waitFor(() => seen.length === i + 1, { intervalMs: 5, what: `job ${i}` });
+      }
+      expect(seen).toEqual(Array.from({ length: jobs }, (_, i) => i));
+      // Per job: the claim that takes it, and the look after it completes that finds the queue empty. A second
+      // wake-up per insert (the local one on top of the NOTIFY) made it three.
+      expect(count(/^\s*WITH c AS \(/)).toBeLessThanOrEqual(2 * jobs + 2);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('applies a rate limit set through another process before claiming the jobs announced after it', async () => {
     const queue = 'message-send.limited';
     const seen: number[] = [];

@@ -104,8 +104,10 @@ export class DatabaseMessageQueue extends MessageQueue {
       policy: this.policies.resolve(queue, job.options?.retry),
     }));
     const created = await this.store.insert(queue, rows);
-    // New jobs change no setting: the consumers need not re-read them.
-    if (created.size > 0) this.wakeLocal(queue, false);
+    // New jobs change no setting: the consumers need not re-read them. While this driver listens, the insert's
+    // NOTIFY reaches this process's consumers as well: waking them here too made each consumer claim twice per
+    // insert, the second time for nothing (a round trip and a commit per job with API and worker in one process).
+    if (created.size > 0 && !this.listener) this.wakeLocal(queue, false);
     // A repeated id inside one batch is created once: only its first occurrence reports it.
     const seen = new Set<string>();
     return rows.map((r) => {
