@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { PreparedStatement, createDataSource } from '../../libs/persistence/src';
-import { createTestDatabase, describeWithServices } from '../support/services';
+import { createTestDatabase, describeWithServices, waitFor } from '../support/services';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const suffix = randomBytes(3).toString('hex');
 const UPSERT = new PreparedStatement(
@@ -9,6 +11,8 @@ const UPSERT = new PreparedStatement(
   `INSERT INTO prepared_demo (k, v) SELECT x.k, x.v FROM unnest($1::text[], $2::int[]) AS x(k, v)
    ON CONFLICT (k) DO UPDATE SET v = prepared_demo.v + excluded.v RETURNING k, v`,
 );
+const PID = new PreparedStatement(`test.pid_${suffix}`, `SELECT pg_backend_pid() AS pid`);
+const SLEEP = new PreparedStatement(`test.sleep_${suffix}`, `SELECT pg_sleep($1::int)`);
 const NOT_NULL = new PreparedStatement(`test.not_null_${suffix}`, `INSERT INTO prepared_demo (k, v) VALUES ($1, NULL) RETURNING k`);
 
 async function exercise(ds: DataSource) {
@@ -56,6 +60,44 @@ describe('PreparedStatement', () => {
         expect(prepared).toEqual([NOT_NULL.name, UPSERT.name].sort());
       } finally {
         await ds.destroy();
+        await db.drop();
+      }
+    });
+
+    it('reports a lost connection as a failed statement and carries on with a new one', async () => {
+      const db = await createTestDatabase();
+      const target = new URL(db.url);
+      const proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) }).start();
+      const viaProxy = new URL(db.url);
+      viaProxy.port = String(proxy.port);
+      const ds = await createDataSource({ databaseUrl: viaProxy.toString(), poolSize: 1 });
+      await ds.initialize();
+      const admin = new Client({ connectionString: db.url });
+      await admin.connect();
+      const running = (pid: number) => admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'`, [pid]).then((r) => r.rowCount === 1);
+      try {
+        // The socket is cut under a running statement: the connection emits 'error' while the statement holds it,
+        // which, unheard, would end this process.
+        const [{ pid: first }] = await PID.rows<{ pid: number }>(ds, []);
+        const cut = SLEEP.rows(ds, [30]).catch((error: unknown) => error);
+        await waitFor(() => running(first), { what: 'the statement running' });
+        await proxy.cut();
+        expect(await cut).toBeInstanceOf(QueryFailedError);
+        await proxy.start(proxy.port);
+        // The server ends the session under a running statement (FATAL): that connection is not used again.
+        const [{ pid: second }] = await PID.rows<{ pid: number }>(ds, []);
+        expect(second).not.toBe(first);
+        const terminated = SLEEP.rows(ds, [30]).catch((error: unknown) => error);
+        await waitFor(() => running(second), { what: 'the second statement running' });
+        await admin.query(`SELECT pg_terminate_backend($1)`, [second]);
+        expect(await terminated).toBeInstanceOf(QueryFailedError);
+        const [{ pid: third }] = await PID.rows<{ pid: number }>(ds, []);
+        expect(third).not.toBe(second);
+        await admin.query(`SELECT pg_terminate_backend($1)`, [first]);
+      } finally {
+        await admin.end();
+        await ds.destroy();
+        await proxy.cut().catch(() => undefined);
         await db.drop();
       }
     });

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { DatabaseError, Pool } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 
 const textByName = new Map<string, string>();
@@ -34,12 +34,22 @@ export class PreparedStatement {
     // Not pool.query(): it closes the connection after any failed statement (a unique violation too), and with
     // it every statement prepared on it. A connection that broke is dropped by the pool on release all the same.
     const client = await pool.connect();
+    // A connection that breaks while it is held emits 'error', and an 'error' nobody listens to ends the process
+    // (the pool listens only while the connection is idle). The statement's own rejection reports the failure; the
+    // broken connection is handed back as such, so the pool drops it.
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       return (await client.query({ name: this.name, text: this.text, values })).rows as Row[];
     } catch (error) {
+      // Only a statement's own failure (severity ERROR: a constraint, a cast) leaves the connection usable; a
+      // FATAL from the server or a lost socket may be reported before the connection says it is closing.
+      if (!(error instanceof DatabaseError && error.severity === 'ERROR')) broken ??= error as Error;
       throw new QueryFailedError(this.text, values, error as Error);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 }
