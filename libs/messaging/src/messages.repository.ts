@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PreparedStatement } from '../../persistence/src/prepared-statement';
+import { queryRows } from '../../persistence/src/query-rows';
 import type { DeliveryStatus } from '../../contracts/src';
 import type { Cursor } from '../../http/src/cursor';
 import { SQL_STATUS_RANK, impliedDeliveryStatuses, type MessageStatus } from './message-status';
@@ -71,12 +72,6 @@ function toRecord(row: Row): MessageRecord {
     updatedAt: asDate(row.updated_at)!,
     cursorTime: row.cursor_time as string,
   };
-}
-
-/** UPDATE ... RETURNING: TypeORM returns `[rows, count]` on PostgreSQL and may return rows alone elsewhere. */
-function returned(result: unknown): Row[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as Row[];
-  return result as Row[];
 }
 
 const stamp = (status: string, at: Date) => JSON.stringify({ [status]: at.toISOString() });
@@ -235,12 +230,12 @@ export class MessagesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   private async one(sql: string, params: unknown[]): Promise<MessageRecord | undefined> {
-    const rows = returned(await this.dataSource.query(sql, params));
+    const rows = await queryRows(this.dataSource, sql, params);
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
   private async many(sql: string, params: unknown[]): Promise<MessageRecord[]> {
-    return returned(await this.dataSource.query(sql, params)).map(toRecord);
+    return (await queryRows(this.dataSource, sql, params)).map(toRecord);
   }
 
   /** The connection as the send route needs it; undefined when unknown or deleted. */
@@ -267,14 +262,15 @@ export class MessagesRepository {
    * on the accepting path; the unique constraint settles concurrent duplicates.
    */
   async insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
-    const rows: Row[] = returned(await this.dataSource.query(
+    const rows = await queryRows(
+      this.dataSource,
       `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
        SELECT $11::uuid, $11::text, s.id, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9::timestamptz, $10::timestamptz, $10::timestamptz
        FROM sessions s WHERE s.id = $1 AND s.deleted_at IS NULL AND s.status <> 'logged_out'
        ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
        RETURNING id`,
       [m.sessionId, m.messageId, m.to, m.type, JSON.stringify(m.payload), m.payloadHash, stamp('queued', at), m.waMessageId, m.scheduledAt, at, m.id],
-    ));
+    );
     return rows.length > 0 ? insertedRecord(m, at) : undefined;
   }
 
@@ -412,7 +408,7 @@ export class MessagesRepository {
 
   /** Leaves the dead-letter queue for good; the row stays `failed` for audit. */
   async discardDeadLetter(id: string): Promise<boolean> {
-    const rows = returned(await this.dataSource.query(`UPDATE messages SET dead_lettered_at = NULL, updated_at = now() WHERE id = $1 AND dead_lettered_at IS NOT NULL RETURNING id`, [id]));
+    const rows = await queryRows(this.dataSource, `UPDATE messages SET dead_lettered_at = NULL, updated_at = now() WHERE id = $1 AND dead_lettered_at IS NOT NULL RETURNING id`, [id]);
     return rows.length > 0;
   }
 

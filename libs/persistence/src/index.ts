@@ -9,3 +9,4 @@ export * from './pglite/pglite-driver';
 export * from './persistence.module';
 export * from './persistent-write';
 export * from './prepared-statement';
+export * from './query-rows';

@@ -1,5 +1,6 @@
 import { DatabaseError, Pool } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { queryRows } from './query-rows';
 
 const textByName = new Map<string, string>();
 
@@ -30,7 +31,7 @@ export class PreparedStatement {
   /** Runs the statement and resolves to the rows it returns. */
   async rows<Row = Record<string, unknown>>(dataSource: DataSource, values: unknown[]): Promise<Row[]> {
     const pool = (dataSource.driver as { master?: unknown }).master;
-    if (!(pool instanceof Pool)) return rowsOf(await dataSource.query(this.text, values)) as Row[];
+    if (!(pool instanceof Pool)) return queryRows<Row>(dataSource, this.text, values);
     // Not pool.query(): it closes the connection after any failed statement (a unique violation too), and with
     // it every statement prepared on it. A connection that broke is dropped by the pool on release all the same.
     const client = await pool.connect();
@@ -54,8 +55,3 @@ export class PreparedStatement {
   }
 }
 
-/** TypeORM answers an UPDATE with `[rows, count]` and other statements with the rows. */
-function rowsOf(result: unknown): unknown[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
-  return result as unknown[];
-}

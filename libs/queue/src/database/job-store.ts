@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { PreparedStatement } from '../../../persistence/src/prepared-statement';
+import { queryRows } from '../../../persistence/src/query-rows';
 import { emptyCounts, type AttemptRecord, type JobState, type QueueCounts, type RateLimit } from '../message-queue';
 import type { RetryPolicy } from '../retry-policy';
 
@@ -165,13 +166,8 @@ const FAIL = new PreparedStatement(
 export class JobStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Rows of any statement (TypeORM returns `[rows, count]` for UPDATE/DELETE on pg and plain rows elsewhere). */
-  private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
-    const result: unknown = await this.dataSource.query(sql, params);
-    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-      return result[0] as Row[];
-    }
-    return (result ?? []) as Row[];
+  private rows(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return queryRows(this.dataSource, sql, params);
   }
 
   private run(statement: PreparedStatement, params: unknown[]): Promise<Row[]> {

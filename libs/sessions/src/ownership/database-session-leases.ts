@@ -1,16 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../../../persistence/src/query-rows';
 import { DEFAULT_LEASE_TIMING, Lease, LeaseLostError, LeaseTiming, SessionLeases } from './session-leases';
 
 interface LeaseRow {
   epoch: string | number;
   expires_at: Date | string;
-}
-
-/** `query()` answers UPDATE/DELETE with `[rows, count]` and everything else with the rows. */
-async function rowsOf<T>(queryable: Pick<EntityManager, 'query'>, sql: string, params: unknown[]): Promise<T[]> {
-  const result = await queryable.query(sql, params);
-  return (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
 }
 
 /**
@@ -42,7 +37,7 @@ export class DatabaseSessionLeases extends SessionLeases {
     // One statement, so two acquirers cannot both win: the loser's ON CONFLICT
     // waits for the winner's row and then finds it unexpired and foreign.
     // Sessions that are deleted (or missing) cannot be acquired at all.
-    const rows = await rowsOf<LeaseRow>(
+    const rows = await queryRows<LeaseRow>(
       this.dataSource,
       `INSERT INTO session_leases (session_id, owner, epoch, expires_at, acquired_at, renewed_at)
        SELECT s.id, $2, 1, now() + $3::int * interval '1 millisecond', now(), now()
@@ -76,7 +71,7 @@ export class DatabaseSessionLeases extends SessionLeases {
     if (batch.length === 0) return;
     const started = performance.now();
     try {
-      const rows = await rowsOf<LeaseRow & { session_id: string }>(
+      const rows = await queryRows<LeaseRow & { session_id: string }>(
         this.dataSource,
         `UPDATE session_leases l SET expires_at = now() + $2::int * interval '1 millisecond', renewed_at = now()
            FROM jsonb_to_recordset($1::jsonb) AS h(session_id uuid, owner text, epoch bigint)
@@ -103,7 +98,7 @@ export class DatabaseSessionLeases extends SessionLeases {
   }
 
   async isCurrent(lease: Lease): Promise<boolean> {
-    const rows = await rowsOf(
+    const rows = await queryRows(
       this.dataSource,
       `SELECT 1 FROM session_leases WHERE session_id = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()`,
       [lease.sessionId, lease.owner, lease.epoch],
@@ -112,7 +107,7 @@ export class DatabaseSessionLeases extends SessionLeases {
   }
 
   async assertCurrent(manager: EntityManager, lease: Lease): Promise<void> {
-    const rows = await rowsOf(manager, `SELECT ${this.currentCondition({ sessionId: '$1', owner: '$2', epoch: '$3' })} AS current`, [lease.sessionId, lease.owner, lease.epoch]);
+    const rows = await queryRows(manager, `SELECT ${this.currentCondition({ sessionId: '$1', owner: '$2', epoch: '$3' })} AS current`, [lease.sessionId, lease.owner, lease.epoch]);
     if ((rows[0] as { current?: boolean } | undefined)?.current !== true) throw new LeaseLostError(lease);
   }
 
@@ -125,7 +120,7 @@ export class DatabaseSessionLeases extends SessionLeases {
   }
 
   async listClaimable(limit: number): Promise<string[]> {
-    const rows = await rowsOf<{ id: string }>(
+    const rows = await queryRows<{ id: string }>(
       this.dataSource,
       `SELECT s.id FROM sessions s LEFT JOIN session_leases l ON l.session_id = s.id
         WHERE s.desired_state = 'running' AND s.deleted_at IS NULL AND (l.session_id IS NULL OR l.expires_at <= now())

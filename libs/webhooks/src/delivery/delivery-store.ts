@@ -4,7 +4,7 @@ import type { DomainEvent } from '../../../events/src/domain-event';
 import { type Cursor, encodeCursor } from '../../../http/src/cursor';
 import type { DeliveryState } from '../entities/webhook-delivery.entity';
 import type { SubscriptionKind, SubscriptionState } from '../entities/webhook-subscription.entity';
-import { queryRows, type Row } from '../sql-rows';
+import { queryRows, type Row } from '../../../persistence/src/query-rows';
 
 /** What one attempt needs, read in one query. */
 export interface AttemptTarget {

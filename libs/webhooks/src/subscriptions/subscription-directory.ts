@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DomainEvent } from '../../../events/src/domain-event';
-import { queryRows } from '../sql-rows';
+import { queryRows } from '../../../persistence/src/query-rows';
 
 /**
  * How long this process trusts its copy of the subscriptions. Changes made

@@ -5,7 +5,7 @@ import { type Cursor, encodeCursor } from '../../../http/src/cursor';
 import { generateSecret } from '../delivery/signing';
 import { WebhookSubscriptionEntity } from '../entities/webhook-subscription.entity';
 import { ForbiddenTargetError, WebhookUrlGuard } from '../guard/url-guard';
-import { queryRows } from '../sql-rows';
+import { queryRows } from '../../../persistence/src/query-rows';
 import { WebhooksException } from '../webhooks.exception';
 import { SecretBox } from './secret-box';
 import { SubscriptionDirectory } from './subscription-directory';

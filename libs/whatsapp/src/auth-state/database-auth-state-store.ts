@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { GroupCommit, inRounds, ItemFailure } from '../../../persistence/src/group-commit';
+import { queryRows } from '../../../persistence/src/query-rows';
 import { LeaseLostError, type Lease, type SessionLeases } from '../../../sessions/src/ownership/session-leases';
 import { AuthStateWipedError, CredentialsKeyError } from './auth-state.errors';
 import { decodeCreds, decodeKey, encodeJson } from './auth-state-codec';
@@ -47,11 +48,6 @@ function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
   return out;
-}
-
-async function rowsOf<T>(queryable: Pick<EntityManager, 'query'>, sql: string, params: unknown[]): Promise<T[]> {
-  const result = await queryable.query(sql, params);
-  return (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
 }
 
 const isForeignKeyViolation = (error: unknown) => (error as { code?: string })?.code === '23503';
@@ -132,13 +128,13 @@ export class DatabaseAuthStateStore extends AuthStateStore {
   }
 
   async hasCredentials(sessionId: string): Promise<boolean> {
-    const rows = await rowsOf<{ registered: boolean }>(this.dataSource, `SELECT registered FROM session_credentials WHERE session_id = $1`, [sessionId]);
+    const rows = await queryRows<{ registered: boolean }>(this.dataSource, `SELECT registered FROM session_credentials WHERE session_id = $1`, [sessionId]);
     return rows[0]?.registered === true;
   }
 
   private async loadOrCreate(sessionId: string, lease: Lease): Promise<{ dataKey: Buffer; creds: AuthenticationCreds }> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const [row] = await rowsOf<CredentialsRow>(this.dataSource, `SELECT key_id, wrapped_key, creds FROM session_credentials WHERE session_id = $1`, [sessionId]);
+      const [row] = await queryRows<CredentialsRow>(this.dataSource, `SELECT key_id, wrapped_key, creds FROM session_credentials WHERE session_id = $1`, [sessionId]);
       if (row) {
         const dataKey = this.keyring.unwrap(sessionId, row.key_id, asBuffer(row.wrapped_key));
         return { dataKey, creds: decodeCreds(this.openValue(dataKey, asBuffer(row.creds), credsAad(sessionId)).toString('utf8')) };
@@ -149,7 +145,7 @@ export class DatabaseAuthStateStore extends AuthStateStore {
       const sealed = seal(dataKey, Buffer.from(encodeJson(creds), 'utf8'), credsAad(sessionId));
       const created = await this.dataSource.transaction(async (manager) => {
         await this.leases.assertCurrent(manager, lease);
-        const inserted = await rowsOf(
+        const inserted = await queryRows(
           manager,
           `INSERT INTO session_credentials (session_id, key_id, wrapped_key, creds, registered) VALUES ($1, $2, $3, $4, false)
            ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
@@ -169,7 +165,7 @@ export class DatabaseAuthStateStore extends AuthStateStore {
     await this.dataSource.transaction(async (manager) => {
       await this.leases.assertCurrent(manager, session.lease);
       // Only the sealed creds change: the wrapped data key belongs to the key rotation.
-      const updated = await rowsOf(manager, `UPDATE session_credentials SET creds = $2, registered = $3, updated_at = now() WHERE session_id = $1 RETURNING session_id`, [
+      const updated = await queryRows(manager, `UPDATE session_credentials SET creds = $2, registered = $3, updated_at = now() WHERE session_id = $1 RETURNING session_id`, [
         session.sessionId,
         sealed,
         Boolean(creds.me),
@@ -200,7 +196,7 @@ export class DatabaseAuthStateStore extends AuthStateStore {
     const loaded = new Map<string, string>();
     for (const batch of chunks(missing)) {
       const placeholders = batch.map((_, i) => `$${i + 3}`).join(', ');
-      const rows = await rowsOf<{ key_id: string; value: Buffer | Uint8Array }>(
+      const rows = await queryRows<{ key_id: string; value: Buffer | Uint8Array }>(
         this.dataSource,
         `SELECT key_id, value FROM session_keys WHERE session_id = $1 AND type = $2 AND key_id IN (${placeholders})`,
         [session.sessionId, type, ...batch],
@@ -294,7 +290,7 @@ export class DatabaseAuthStateStore extends AuthStateStore {
     const values = rows.map((_, i) => `($${i * 6 + 1}::uuid, $${i * 6 + 2}::text, $${i * 6 + 3}::text, $${i * 6 + 4}::bytea, $${i * 6 + 5}::text, $${i * 6 + 6}::bigint)`).join(', ');
     let written: Array<{ session_id: string }>;
     try {
-      written = await rowsOf(
+      written = await queryRows(
         this.dataSource,
         `INSERT INTO session_keys (session_id, type, key_id, value, updated_at)
          SELECT v.k_session, v.k_type, v.k_id, v.k_value, now() FROM (VALUES ${values}) AS v(k_session, k_type, k_id, k_value, k_owner, k_epoch)
