@@ -32,12 +32,11 @@ export class PreparedStatement {
   async rows<Row = Record<string, unknown>>(dataSource: DataSource, values: unknown[]): Promise<Row[]> {
     const pool = (dataSource.driver as { master?: unknown }).master;
     if (!(pool instanceof Pool)) return queryRows<Row>(dataSource, this.text, values);
-    // Not pool.query(): it closes the connection after any failed statement (a unique violation too), and with
-    // it every statement prepared on it. A connection that broke is dropped by the pool on release all the same.
+    // Checked out rather than pool.query(), which closes the connection after any failed statement (a unique
+    // violation too) and with it every statement prepared there. While held, the connection's 'error' is ours to
+    // hear (the pool listens only while it is idle; unheard, it ends the process): the statement's rejection
+    // reports the failure, and a broken connection goes back as such, so the pool drops it.
     const client = await pool.connect();
-    // A connection that breaks while it is held emits 'error', and an 'error' nobody listens to ends the process
-    // (the pool listens only while the connection is idle). The statement's own rejection reports the failure; the
-    // broken connection is handed back as such, so the pool drops it.
     let broken: Error | undefined;
     const onError = (error: Error) => (broken = error);
     client.on('error', onError);
