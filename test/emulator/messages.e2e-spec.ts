@@ -184,6 +184,18 @@ describe('emulator: messages between a gateway session and simulated accounts', 
     }
   });
 
+  it('issues one privacy token to a contact, however many sends to it overlap', async () => {
+    const bob = contact();
+    const before = alice.snapshot().counters.privacyTokensIssued;
+    // Each send reads the stored token entry before the first issuance has written it.
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => send(bob, { text: `burst ${i}` })));
+    await waitFor(() => ids.every((id) => client.events.serverAcks.some((a) => a.id === id)), { what: 'server acks of the burst' });
+    const last = await send(bob, { text: 'after the burst' });
+    await waitFor(() => client.events.serverAcks.some((a) => a.id === last), { what: 'server ack after the burst' });
+    expect(bob.messages.filter((m) => ids.includes(m.id) || m.id === last)).toHaveLength(13);
+    expect(alice.snapshot().counters.privacyTokensIssued - before).toBe(1);
+  });
+
   it('handled every node the session sent without an internal error', () => {
     expect(alice.snapshot().counters.sendsAccepted).toBeGreaterThan(10);
     expect(emulator.nodeErrors).toEqual([]);

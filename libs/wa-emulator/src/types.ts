@@ -85,5 +85,5 @@ export interface PhoneSnapshot {
   duplicates: number;
   pendingWhileOffline: number;
   linkedDevices: Array<{ deviceId: number; jid: string; connected: boolean; queued: number }>;
-  counters: { sendsAccepted: number; sendsRejected: number; receiptsSent: number; messagesSent: number };
+  counters: { sendsAccepted: number; sendsRejected: number; receiptsSent: number; messagesSent: number; privacyTokensIssued: number };
 }

@@ -34,7 +34,7 @@ export class PhoneAccount {
   /** Receipts the gateway sessions sent back for messages this account sent. */
   readonly receiptsReceived: Array<{ id: string; from: string; type: string }> = [];
   ackErrors: { code: string; remaining: number } | undefined;
-  readonly counters = { sendsAccepted: 0, sendsRejected: 0, receiptsSent: 0, messagesSent: 0 };
+  readonly counters = { sendsAccepted: 0, sendsRejected: 0, receiptsSent: 0, messagesSent: 0, privacyTokensIssued: 0 };
   private readonly seenMessageKeys = new Set<string>();
   private recentSends: number[] = [];
   private nextDeviceId = 1;

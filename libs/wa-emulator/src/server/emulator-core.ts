@@ -10,7 +10,7 @@ import { applyFault } from './fault-injector';
 import { answerIq } from './iq-responder';
 import type { MediaHost } from '../media/media-host';
 import { MessageRouter } from './message-router';
-import { children, iqResult, unixSeconds } from './nodes';
+import { child, children, childrenByTag, iqResult, unixSeconds } from './nodes';
 import type { WsSocket } from './ws-module';
 
 /**
@@ -123,6 +123,8 @@ export class EmulatorCore implements ConnectionHandlers {
       await this.goOnline(owner.phone, owner.device, connection);
       return;
     }
+    // Trusted-contact tokens the account's devices issued: WhatsApp expects one per contact per period, not one per message.
+    if (iq.attrs.xmlns === 'privacy' && iq.attrs.type === 'set') owner.phone.counters.privacyTokensIssued += childrenByTag(child(iq, 'tokens'), 'token').length;
     connection.sendNode(await answerIq(iq, owner.device, this.directory, this.media?.mediaConn));
   }
 
