@@ -123,6 +123,16 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     }
   });
 
+  it('stores a batch of jobs for many queues in one statement', async () => {
+    const queues = Array.from({ length: 10 }, (_, q) => `message-send.across-${q}`);
+    statements.length = 0;
+    const results = await consumer.enqueueAcross(queues.map((queue) => ({ queue, jobs: [0, 1].map((i) => ({ name: 'MessageSend', payload: i })) })));
+    expect(results.flat().filter((r) => r.created)).toHaveLength(20);
+    // One statement for the whole batch, where one per queue was ten.
+    expect(count(/INSERT INTO queue_jobs/)).toBe(1);
+    for (const queue of queues) expect((await producer.getCounts(queue)).waiting).toBe(2);
+  });
+
   it('applies a rate limit set through another process before claiming the jobs announced after it', async () => {
     const queue = 'message-send.limited';
     const seen: number[] = [];

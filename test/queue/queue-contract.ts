@@ -111,6 +111,28 @@ export function queueContract(name: string, makeStorage: () => Promise<QueueStor
       expect((await mq.enqueue(queue, 'MessageSend', { v: 6 }, { jobId: 'msg-1' })).created).toBe(false);
     });
 
+    it('enqueues across queues with results per batch, each id once per queue', async () => {
+      const first = queueName('across-a');
+      const second = queueName('across-b');
+      await mq.enqueue(first, 'MessageSend', { v: 0 }, { jobId: 'known' });
+      const results = await mq.enqueueAcross([
+        { queue: first, jobs: [{ name: 'MessageSend', payload: { v: 1 }, options: { jobId: 'known' } }, { name: 'MessageSend', payload: { v: 2 }, options: { jobId: 'a-1' } }] },
+        // The same ids in another queue are other jobs; a repeat within the call is created once.
+        { queue: second, jobs: [{ name: 'MessageSend', payload: { v: 3 }, options: { jobId: 'known' } }, { name: 'MessageSend', payload: { v: 4 }, options: { jobId: 'known' } }] },
+        { queue: first, jobs: [] },
+      ]);
+      expect(results).toEqual([
+        [{ jobId: 'known', created: false }, { jobId: 'a-1', created: true }],
+        [{ jobId: 'known', created: true }, { jobId: 'known', created: false }],
+        [],
+      ]);
+      const ran: Array<{ queue: string; id: string; v: number }> = [];
+      for (const queue of [first, second]) await consume<{ v: number }>(queue, async (job) => void ran.push({ queue, id: job.jobId, v: job.payload.v }));
+      await waitFor(async () => (await mq.getCounts(first)).completed === 2 && (await mq.getCounts(second)).completed === 1, { what: 'three completions' });
+      expect(ran.filter((r) => r.queue === first).map((r) => r.v)).toEqual([0, 2]);
+      expect(ran.filter((r) => r.queue === second)).toEqual([{ queue: second, id: 'known', v: 3 }]);
+    });
+
     it('adds a job whose id the caller declares new once, even when it is wrongly declared new again', async () => {
       const queue = queueName('new-id');
       expect((await mq.enqueue(queue, 'MessageSend', { v: 1 }, { jobId: 'fresh-1', newJobId: true })).jobId).toBe('fresh-1');

@@ -47,9 +47,10 @@ export class SendJobs {
   }
 
   /**
-   * Enqueues many messages with as few round trips as the queue allows (one
-   * `enqueueMany` per connection's queue). `justInserted`: the rows were
-   * created by this call's caller a moment ago, so their jobs cannot exist yet.
+   * Enqueues many messages with as few round trips as the queue allows (the
+   * database driver stores the jobs of every connection's queue in one
+   * statement). `justInserted`: the rows were created by this call's caller a
+   * moment ago, so their jobs cannot exist yet.
    */
   async enqueueMany(messages: ReadonlyArray<MessageRecord>, { justInserted = false } = {}): Promise<void> {
     const byQueue = new Map<string, MessageRecord[]>();
@@ -58,17 +59,15 @@ export class SendJobs {
       byQueue.set(queue, [...(byQueue.get(queue) ?? []), m]);
     }
     const retry = this.retry();
-    await Promise.all(
-      [...byQueue].map(([queue, batch]) =>
-        this.queue.enqueueMany<SendJobPayload>(
-          queue,
-          batch.map((m) => ({
-            name: SEND_JOB,
-            payload: { id: m.id, sessionId: m.sessionId },
-            options: { jobId: m.jobId ?? m.id, delayMs: m.scheduledAt ? Math.max(0, m.scheduledAt.getTime() - Date.now()) : 0, retry, newJobId: justInserted },
-          })),
-        ),
-      ),
+    await this.queue.enqueueAcross<SendJobPayload>(
+      [...byQueue].map(([queue, batch]) => ({
+        queue,
+        jobs: batch.map((m) => ({
+          name: SEND_JOB,
+          payload: { id: m.id, sessionId: m.sessionId },
+          options: { jobId: m.jobId ?? m.id, delayMs: m.scheduledAt ? Math.max(0, m.scheduledAt.getTime() - Date.now()) : 0, retry, newJobId: justInserted },
+        })),
+      })),
     );
   }
 

@@ -22,6 +22,15 @@ export abstract class MessageQueue {
   abstract enqueueMany<T = unknown>(queue: string, jobs: ReadonlyArray<NewJob<T>>): Promise<EnqueueResult[]>;
 
   /**
+   * Adds jobs to several queues; results follow input order, one list per
+   * batch. Here one `enqueueMany` per queue; a driver that can store jobs of
+   * many queues in one round trip overrides it.
+   */
+  enqueueAcross<T = unknown>(batches: ReadonlyArray<QueueBatch<T>>): Promise<EnqueueResult[][]> {
+    return Promise.all(batches.map(({ queue, jobs }) => this.enqueueMany(queue, jobs)));
+  }
+
+  /**
    * Starts processing one queue in this process. Cheap and explicit so a
    * worker can start a consumer per owned session and close it when the
    * session is lost.
@@ -81,6 +90,11 @@ export interface NewJob<T = unknown> {
   name: string;
   payload: T;
   options?: EnqueueOptions;
+}
+
+export interface QueueBatch<T = unknown> {
+  queue: string;
+  jobs: ReadonlyArray<NewJob<T>>;
 }
 
 export interface EnqueueResult {

@@ -14,13 +14,14 @@ import {
   type JobHandler,
   type JobInfo,
   type NewJob,
+  type QueueBatch,
   type QueueCounts,
   type RateLimit,
 } from '../message-queue';
 import { assertJobName, assertQueueName } from '../names';
 import { QueueMetrics } from '../queue-metrics';
 import { RetryPolicies, decideAfterFailure, type RetryPolicyConfig } from '../retry-policy';
-import { JobStore, NOTIFY_CHANNEL, parseNotification, type ClaimedJob, type StoredJob } from './job-store';
+import { JobStore, NOTIFY_CHANNEL, jobKey, parseNotification, type ClaimedJob, type StoredJob } from './job-store';
 
 export interface DatabaseMessageQueueOptions {
   /** The application's data source (PostgreSQL or PGlite) with `queueMigrations` applied. */
@@ -92,29 +93,42 @@ export class DatabaseMessageQueue extends MessageQueue {
   }
 
   async enqueueMany<T>(queue: string, jobs: ReadonlyArray<NewJob<T>>): Promise<EnqueueResult[]> {
+    const [results] = await this.enqueueAcross([{ queue, jobs }]);
+    return results;
+  }
+
+  /** One INSERT for the jobs of every queue (a batch of sends spans many connections' queues). */
+  override async enqueueAcross<T>(batches: ReadonlyArray<QueueBatch<T>>): Promise<EnqueueResult[][]> {
     this.assertOpen();
-    assertQueueName(queue);
-    if (jobs.length === 0) return [];
-    const rows = jobs.map((job) => ({
-      jobId: job.options?.jobId ?? randomUUID(),
-      name: assertJobName(job.name),
-      payload: job.payload,
-      priority: job.options?.priority ?? 0,
-      delayMs: Math.max(0, Math.round(job.options?.delayMs ?? 0)),
-      policy: this.policies.resolve(queue, job.options?.retry),
-    }));
-    const created = await this.store.insert(queue, rows);
+    const perBatch = batches.map(({ queue, jobs }) => {
+      assertQueueName(queue);
+      return jobs.map((job) => ({
+        queue,
+        jobId: job.options?.jobId ?? randomUUID(),
+        name: assertJobName(job.name),
+        payload: job.payload,
+        priority: job.options?.priority ?? 0,
+        delayMs: Math.max(0, Math.round(job.options?.delayMs ?? 0)),
+        policy: this.policies.resolve(queue, job.options?.retry),
+      }));
+    });
+    const rows = perBatch.flat();
+    if (rows.length === 0) return perBatch.map(() => []);
+    const created = await this.store.insert(rows);
     // New jobs change no setting: the consumers need not re-read them. While this driver listens, the insert's
     // NOTIFY reaches this process's consumers as well: waking them here too made each consumer claim twice per
     // insert, the second time for nothing (a round trip and a commit per job with API and worker in one process).
-    if (created.size > 0 && !this.listener) this.wakeLocal(queue, false);
+    if (!this.listener) for (const queue of new Set(rows.filter((r) => created.has(jobKey(r.queue, r.jobId))).map((r) => r.queue))) this.wakeLocal(queue, false);
     // A repeated id inside one batch is created once: only its first occurrence reports it.
     const seen = new Set<string>();
-    return rows.map((r) => {
-      const first = !seen.has(r.jobId);
-      seen.add(r.jobId);
-      return { jobId: r.jobId, created: first && created.has(r.jobId) };
-    });
+    return perBatch.map((batch) =>
+      batch.map((r) => {
+        const key = jobKey(r.queue, r.jobId);
+        const first = !seen.has(key);
+        seen.add(key);
+        return { jobId: r.jobId, created: first && created.has(key) };
+      }),
+    );
   }
 
   async consume<T>(queue: string, handler: JobHandler<T>, options: ConsumeOptions = {}): Promise<Consumer> {

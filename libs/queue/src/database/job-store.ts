@@ -19,6 +19,9 @@ export function parseNotification(payload: string): { queue: string; settingsCha
   return payload.endsWith(SETTINGS_MARK) ? { queue: payload.slice(0, -SETTINGS_MARK.length), settingsChanged: true } : { queue: payload, settingsChanged: false };
 }
 
+/** A job's identity across queues (job ids are unique per queue only). */
+export const jobKey = (queue: string, jobId: string) => `${queue}\0${jobId}`;
+
 export interface NewJobRow {
   jobId: string;
   name: string;
@@ -74,14 +77,14 @@ const NOT_PAUSED = `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = $
 const INSERT = new PreparedStatement(
   'queue.insert',
   `INSERT INTO queue_jobs (queue, job_id, name, payload, priority, run_at, max_attempts, backoff_base_ms, backoff_factor, backoff_max_ms)
-       SELECT $1::text, x.job_id, x.name, COALESCE(x.payload, 'null'::jsonb), x.priority,
+       SELECT x.queue, x.job_id, x.name, COALESCE(x.payload, 'null'::jsonb), x.priority,
               now() + x.delay_ms * interval '1 millisecond', x.max_attempts, x.backoff_base_ms, x.backoff_factor, x.backoff_max_ms
-       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(job, ord)
-       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(job_id text, name text, payload jsonb, priority int, delay_ms int,
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(job, ord)
+       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(queue text, job_id text, name text, payload jsonb, priority int, delay_ms int,
             max_attempts int, backoff_base_ms int, backoff_factor float8, backoff_max_ms int)
        ORDER BY e.ord
        ON CONFLICT (queue, job_id) DO NOTHING
-       RETURNING job_id`,
+       RETURNING queue, job_id`,
 );
 
 const CLAIM = new PreparedStatement(
@@ -174,9 +177,13 @@ export class JobStore {
     return statement.rows<Row>(this.dataSource, params);
   }
 
-  /** Inserts jobs in order; returns the ids that were new (the others already existed). */
-  async insert(queue: string, jobs: readonly NewJobRow[]): Promise<Set<string>> {
+  /**
+   * Inserts jobs of any number of queues in one statement, in order; returns
+   * the ones that were new (the others already existed) as `jobKey`s.
+   */
+  async insert(jobs: ReadonlyArray<NewJobRow & { queue: string }>): Promise<Set<string>> {
     const batch = jobs.map((j) => ({
+      queue: j.queue,
       job_id: j.jobId,
       name: j.name,
       payload: j.payload === undefined ? null : j.payload,
@@ -187,8 +194,8 @@ export class JobStore {
       backoff_factor: j.policy.factor,
       backoff_max_ms: j.policy.maxDelayMs,
     }));
-    const rows = await this.run(INSERT, [queue, JSON.stringify(batch)]);
-    return new Set(rows.map((r) => String(r.job_id)));
+    const rows = await this.run(INSERT, [JSON.stringify(batch)]);
+    return new Set(rows.map((r) => jobKey(String(r.queue), String(r.job_id))));
   }
 
   /**
