@@ -62,8 +62,8 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
       // The first claim, then one statement per job that also claims its successor (the last finds none).
       expect(count(/UPDATE queue_jobs SET state = 'completed'/)).toBe(jobs);
       expect(count(/^\s*WITH c AS \(/)).toBeLessThanOrEqual(2);
-      // A claim that leaves jobs behind says when the next is due in the same statement.
-      expect(count(/min\(run_at\)/)).toBe(count(/^\s*WITH c AS \(/));
+      // Every claim, alone or with a completion, says when the next job left waiting is due in the same statement.
+      expect(count(/min\(run_at\)/)).toBe(count(/^\s*WITH c AS \(/) + jobs);
     } finally {
       await worker.close();
     }
@@ -108,18 +108,45 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
       const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => c.queue === queue);
       await waitFor(() => consumers().length === 1 && consumers()[0].idle, { what: 'the consumer idle' });
       statements.length = 0;
+      const started = Date.now();
       const jobs = 20;
       for (let i = 0; i < jobs; i++) {
         // The insert's NOTIFY reaches this same driver: that wake-up is the only one it needs.
         await consumer.enqueue(queue, 'MessageSend', i);
         await waitFor(() => seen.length === i + 1, { intervalMs: 5, what: `job ${i}` });
       }
+      const elapsedMs = Date.now() - started;
       expect(seen).toEqual(Array.from({ length: jobs }, (_, i) => i));
-      // Per job: the claim that takes it, and the look after it completes that finds the queue empty. A second
-      // wake-up per insert (the local one on top of the NOTIFY) made it three.
-      expect(count(/^\s*WITH c AS \(/)).toBeLessThanOrEqual(2 * jobs + 2);
+      // Per job, the claim that takes it; besides, the loop's own poll (once a second here). A second wake-up per
+      // insert (the local one on top of the NOTIFY) made it two per job, and a look after each completion that
+      // found the queue empty one more.
+      expect(count(/^\s*WITH c AS \(/)).toBeLessThanOrEqual(jobs + 2 + Math.ceil(elapsedMs / 1000));
     } finally {
       await worker.close();
+    }
+  });
+
+  it('runs a job left waiting for its due time when it is due, though the consumer polls rarely', async () => {
+    const queue = 'message-send.due-later';
+    const rarely = new DatabaseMessageQueue({ dataSource: consumerSource, pollIntervalMs: 30_000, idlePollMs: 60_000 });
+    const ran: Array<{ payload: string; at: number }> = [];
+    try {
+      const worker = await rarely.consume<string>(queue, async (job) => void ran.push({ payload: job.payload, at: Date.now() }));
+      const consumers = () => [...(rarely as unknown as { consumers: Set<{ idle: boolean }> }).consumers];
+      await waitFor(() => consumers()[0]?.idle === true, { what: 'the consumer idle' });
+      const enqueuedAt = Date.now();
+      await producer.enqueueMany(queue, [
+        { name: 'MessageSend', payload: 'later', options: { delayMs: 800 } },
+        { name: 'MessageSend', payload: 'now' },
+      ]);
+      // 'now' completes in the statement that tells when 'later' is due: the consumer looks again then, not at its next poll.
+      await waitFor(() => ran.length === 2, { timeoutMs: 10_000, what: 'both jobs' });
+      expect(ran.map((r) => r.payload)).toEqual(['now', 'later']);
+      expect(ran[1].at - enqueuedAt).toBeGreaterThanOrEqual(750);
+      expect(ran[1].at - enqueuedAt).toBeLessThan(5_000);
+      await worker.close();
+    } finally {
+      await rarely.close();
     }
   });
 

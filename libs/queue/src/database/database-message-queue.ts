@@ -296,6 +296,8 @@ class DatabaseConsumer extends Consumer {
   private loop?: Promise<void>;
   private woken = false;
   private wakeSleeper?: () => void;
+  /** The next look the loop owes a job left waiting for its due time (see `lookWithin`). */
+  private lookTimer?: { at: number; timer: NodeJS.Timeout };
   private rateLimit: RateLimit | null = null;
   /** Cached so a paused queue is not polled hot; the claim statement re-checks it anyway. */
   private paused = false;
@@ -342,6 +344,7 @@ class DatabaseConsumer extends Consumer {
     // A job that completed while closing began may have claimed its successor: wait for those too.
     while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
     clearInterval(this.renewTimer);
+    if (this.lookTimer) clearTimeout(this.lookTimer.timer);
     this.onClosed();
   }
 
@@ -406,14 +409,37 @@ class DatabaseConsumer extends Consumer {
   }
 
   private execute(job: ClaimedJob): void {
-    const done = this.process(job).finally(() => {
-      this.running.delete(job.jobId);
-      this.wake();
-    });
+    const done = this.process(job)
+      .catch(() => 0)
+      .then((lookInMs) => {
+        this.running.delete(job.jobId);
+        this.lookWithin(lookInMs);
+      });
     this.running.set(job.jobId, { jobId: job.jobId, lockToken: job.lockToken, done });
   }
 
-  private async process(job: ClaimedJob): Promise<void> {
+  /**
+   * After a job: when the claim loop should look at the queue again (0: now).
+   * Null when the completion saw no job waiting: new ones announce themselves
+   * (NOTIFY, or the local wake), and the loop's own poll turns the consumer
+   * idle. Waking the loop after every such completion cost one claim that
+   * found nothing per job.
+   */
+  private lookWithin(ms: number | null): void {
+    if (ms === null || this.closing) return;
+    if (ms <= 0) return this.wake();
+    const at = Date.now() + ms;
+    if (this.lookTimer && this.lookTimer.at <= at) return;
+    if (this.lookTimer) clearTimeout(this.lookTimer.timer);
+    const timer = setTimeout(() => {
+      this.lookTimer = undefined;
+      this.wake();
+    }, ms);
+    this.lookTimer = { at, timer };
+  }
+
+  /** Runs the job and records its outcome; returns when the claim loop should look again (see `lookWithin`). */
+  private async process(job: ClaimedJob): Promise<number | null> {
     try {
       await this.handler({ queue: this.queue, jobId: job.jobId, name: job.name, payload: job.payload, attempt: job.attempt, maxAttempts: job.policy.attempts });
     } catch (error) {
@@ -425,19 +451,21 @@ class DatabaseConsumer extends Consumer {
         // The lock runs out and the job is retried: at-least-once holds.
         this.settings.onError(storeError, `recording the failure of ${this.queue}/${job.jobId}`);
       }
-      return;
+      return 0;
     }
     try {
       if (!this.mayClaimWithCompletion()) {
         if (await this.store.complete(this.queue, job.jobId, job.lockToken)) this.metrics.completed(this.queue);
-        return;
+        return 0;
       }
-      const { completed, next } = await this.store.completeAndClaimNext(this.queue, job.jobId, job.lockToken, randomUUID(), this.settings.visibilityTimeoutMs);
+      const { completed, next, nextDueInMs } = await this.store.completeAndClaimNext(this.queue, job.jobId, job.lockToken, randomUUID(), this.settings.visibilityTimeoutMs);
       if (completed) this.metrics.completed(this.queue);
       // Registered before this job leaves `running`: the claim loop never sees the slot free, so it claims nothing for it.
       if (next) this.execute(next);
+      return nextDueInMs;
     } catch (storeError) {
       this.settings.onError(storeError, `completing ${this.queue}/${job.jobId}`);
+      return 0;
     }
   }
 

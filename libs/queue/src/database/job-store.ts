@@ -72,6 +72,12 @@ const CLAIM_SET = claimSet(3, 4);
 const CLAIM_RETURNING = `RETURNING j.seq::text AS seq, j.job_id, j.name, j.payload, j.attempts_made, j.max_attempts,
        j.backoff_base_ms, j.backoff_factor, j.backoff_max_ms`;
 const NOT_PAUSED = `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = $1::text AND s.paused)`;
+/** After a claim CTE `c`: when the first job it left waiting is due (one row, null when none waits). */
+const NEXT_DUE = `next_due AS (
+         -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
+         SELECT min(run_at) AS at FROM queue_jobs
+         WHERE queue = $1::text AND state = 'waiting' AND seq NOT IN (SELECT seq FROM c))`;
+const NEXT_DUE_MS = `CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms`;
 
 // The statements every job runs (enqueue, claim, renew, finish) are prepared: see PreparedStatement.
 const INSERT = new PreparedStatement(
@@ -97,12 +103,8 @@ const CLAIM = new PreparedStatement(
          UPDATE queue_jobs j SET ${CLAIM_SET}
          FROM c WHERE j.seq = c.seq
          ${CLAIM_RETURNING}),
-       next_due AS (
-         -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
-         SELECT min(run_at) AS at FROM queue_jobs
-         WHERE queue = $1::text AND state = 'waiting' AND seq NOT IN (SELECT seq FROM c))
-       SELECT CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms, claimed.*
-       FROM next_due LEFT JOIN claimed ON true`,
+       ${NEXT_DUE}
+       SELECT ${NEXT_DUE_MS}, claimed.* FROM next_due LEFT JOIN claimed ON true`,
 );
 
 const CLAIM_HEAD = new PreparedStatement(
@@ -138,14 +140,16 @@ const COMPLETE_AND_CLAIM_NEXT = new PreparedStatement(
          UPDATE queue_jobs SET state = 'completed', finished_at = now(), lock_token = NULL, locked_until = NULL
          WHERE queue = $1::text AND job_id = $2::text AND lock_token = $3::text AND state = 'active'
          RETURNING job_id),
+       c AS (
+         SELECT seq FROM queue_jobs
+         WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${NOT_PAUSED}
+         ORDER BY priority, seq LIMIT 1 FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE queue_jobs j SET ${claimSet(4, 5)}
-         FROM (SELECT seq FROM queue_jobs
-               WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${NOT_PAUSED}
-               ORDER BY priority, seq LIMIT 1 FOR UPDATE SKIP LOCKED) c
-         WHERE j.seq = c.seq
-         ${CLAIM_RETURNING})
-       SELECT (SELECT count(*) FROM done)::int AS completed, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true`,
+         FROM c WHERE j.seq = c.seq
+         ${CLAIM_RETURNING}),
+       ${NEXT_DUE}
+       SELECT (SELECT count(*) FROM done)::int AS completed, ${NEXT_DUE_MS}, claimed.* FROM next_due LEFT JOIN claimed ON true`,
 );
 
 const FAIL = new PreparedStatement(
@@ -262,11 +266,22 @@ export class JobStore {
    * job under a new lock token (what a consumer that just freed a slot would
    * claim next): one round trip and one commit instead of two between one
    * job and the next. The claim does not depend on the completion (a run
-   * that lost its lock still frees its consumer's slot).
+   * that lost its lock still frees its consumer's slot). Like `claim`, it
+   * says when the first job it left waiting is due (`nextDueInMs`).
    */
-  async completeAndClaimNext(queue: string, jobId: string, lockToken: string, nextToken: string, visibilityMs: number): Promise<{ completed: boolean; next: ClaimedJob | null }> {
+  async completeAndClaimNext(
+    queue: string,
+    jobId: string,
+    lockToken: string,
+    nextToken: string,
+    visibilityMs: number,
+  ): Promise<{ completed: boolean; next: ClaimedJob | null; nextDueInMs: number | null }> {
     const [row] = await this.run(COMPLETE_AND_CLAIM_NEXT, [queue, jobId, lockToken, nextToken, visibilityMs]);
-    return { completed: Number(row?.completed ?? 0) === 1, next: row?.job_id == null ? null : toClaimed(row, nextToken) };
+    return {
+      completed: Number(row?.completed ?? 0) === 1,
+      next: row?.job_id == null ? null : toClaimed(row, nextToken),
+      nextDueInMs: row?.next_due_ms == null ? null : Number(row.next_due_ms),
+    };
   }
 
   /** Records a failed attempt and either schedules the retry (`retryInMs`) or makes the job a dead letter (`null`). */
