@@ -118,7 +118,10 @@ export class DatabaseMessageQueue extends MessageQueue {
     // New jobs change no setting: the consumers need not re-read them. While this driver listens, the insert's
     // NOTIFY reaches this process's consumers as well: waking them here too made each consumer claim twice per
     // insert, the second time for nothing (a round trip and a commit per job with API and worker in one process).
-    if (!this.listener) for (const queue of new Set(rows.filter((r) => created.has(jobKey(r.queue, r.jobId))).map((r) => r.queue))) this.wakeLocal(queue, false);
+    if (!this.listener) {
+      const withNewJobs = new Set(rows.filter((r) => created.has(jobKey(r.queue, r.jobId))).map((r) => r.queue));
+      for (const queue of withNewJobs) this.wakeLocal(queue, false);
+    }
     // A repeated id inside one batch is created once: only its first occurrence reports it.
     const seen = new Set<string>();
     return perBatch.map((batch) =>
@@ -410,7 +413,10 @@ class DatabaseConsumer extends Consumer {
 
   private execute(job: ClaimedJob): void {
     const done = this.process(job)
-      .catch(() => 0)
+      .catch((error: unknown) => {
+        this.settings.onError(error, `running ${this.queue}/${job.jobId}`);
+        return 0;
+      })
       .then((lookInMs) => {
         this.running.delete(job.jobId);
         this.lookWithin(lookInMs);
