@@ -19,6 +19,8 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
   let consumer: DatabaseMessageQueue;
   const statements: string[] = [];
   const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
+  /** Claim statements (however many consumers' claims each carries). */
+  const claims = () => count(/CROSS JOIN LATERAL \(\s*SELECT seq FROM queue_jobs/);
 
   beforeAll(async () => {
     database = await createTestDatabase('queue_trips');
@@ -61,9 +63,9 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
       expect(seen).toEqual(Array.from({ length: jobs }, (_, i) => i));
       // The first claim, then one statement per job that also claims its successor (the last finds none).
       expect(count(/UPDATE queue_jobs SET state = 'completed'/)).toBe(jobs);
-      expect(count(/^\s*WITH c AS \(/)).toBeLessThanOrEqual(2);
+      expect(claims()).toBeLessThanOrEqual(2);
       // Every claim, alone or with a completion, says when the next job left waiting is due in the same statement.
-      expect(count(/min\(run_at\)/)).toBe(count(/^\s*WITH c AS \(/) + jobs);
+      expect(count(/min\(run_at\)/)).toBe(claims() + jobs);
     } finally {
       await worker.close();
     }
@@ -120,7 +122,7 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
       // Per job, the claim that takes it; besides, the loop's own poll (once a second here). A second wake-up per
       // insert (the local one on top of the NOTIFY) made it two per job, and a look after each completion that
       // found the queue empty one more.
-      expect(count(/^\s*WITH c AS \(/)).toBeLessThanOrEqual(jobs + 2 + Math.ceil(elapsedMs / 1000));
+      expect(claims()).toBeLessThanOrEqual(jobs + 2 + Math.ceil(elapsedMs / 1000));
     } finally {
       await worker.close();
     }
@@ -147,6 +149,41 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
       await worker.close();
     } finally {
       await rarely.close();
+    }
+  });
+
+  it('claims for the consumers one insert wakes in one statement', async () => {
+    const queues = Array.from({ length: 10 }, (_, q) => `message-send.woken-${q}`);
+    const ran = new Set<string>();
+    const workers = await Promise.all(queues.map((queue) => consumer.consume<number>(queue, async () => void ran.add(queue))));
+    try {
+      const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => queues.includes(c.queue));
+      await waitFor(() => consumers().length === queues.length && consumers().every((c) => c.idle), { what: 'the consumers idle' });
+      statements.length = 0;
+      // One insert, one NOTIFY per queue, all read at once: each consumer wakes and claims in the same turn.
+      await producer.enqueueAcross(queues.map((queue) => ({ queue, jobs: [{ name: 'MessageSend', payload: 0 }] })));
+      await waitFor(() => ran.size === queues.length, { what: 'a job run on every queue' });
+      // Ten claims in one or two statements (one per consumer before).
+      expect(claims()).toBeLessThanOrEqual(2);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
+  it('runs each job once when two consumers of one queue in one process claim at the same time', async () => {
+    const queue = 'message-send.two-consumers';
+    const runs = new Map<string, number>();
+    const record = async (job: { jobId: string }) => void runs.set(job.jobId, (runs.get(job.jobId) ?? 0) + 1);
+    const workers = [await consumer.consume(queue, record, { concurrency: 3 }), await consumer.consume(queue, record, { concurrency: 3 })];
+    try {
+      for (let round = 0; round < 5; round++) {
+        // Both are woken by the same NOTIFY and claim in the same turn: a shared statement must not hand both the same jobs.
+        await producer.enqueueMany(queue, Array.from({ length: 6 }, (_, i) => ({ name: 'MessageSend', payload: i })));
+        await waitFor(() => runs.size === (round + 1) * 6, { what: `round ${round}` });
+      }
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
     }
   });
 

@@ -21,7 +21,8 @@ import {
 import { assertJobName, assertQueueName } from '../names';
 import { QueueMetrics } from '../queue-metrics';
 import { RetryPolicies, decideAfterFailure, type RetryPolicyConfig } from '../retry-policy';
-import { JobStore, NOTIFY_CHANNEL, jobKey, parseNotification, type ClaimedJob, type StoredJob } from './job-store';
+import { GroupCommit, inRounds } from '../../../persistence/src/group-commit';
+import { JobStore, NOTIFY_CHANNEL, jobKey, parseNotification, type ClaimedJob, type ClaimRequest, type ClaimResult, type StoredJob } from './job-store';
 
 export interface DatabaseMessageQueueOptions {
   /** The application's data source (PostgreSQL or PGlite) with `queueMigrations` applied. */
@@ -49,6 +50,8 @@ export interface DatabaseMessageQueueOptions {
 }
 
 const LOST_LOCK_ERROR = 'LockExpired: the consumer stopped renewing its lock (crash or stall)';
+/** Claims in one statement at most; more wait for the next. */
+const CLAIM_BATCH = 100;
 
 /**
  * `MessageQueue` on a jobs table in the application's own database, for the
@@ -64,6 +67,15 @@ export class DatabaseMessageQueue extends MessageQueue {
   private readonly policies: RetryPolicies;
   private readonly metrics: QueueMetrics;
   private readonly consumers = new Set<DatabaseConsumer>();
+  /**
+   * Claims of consumers that look at the same time share one statement: one
+   * insert of sends across connections NOTIFYs a queue each, and every
+   * consumer it wakes claims at once. A statement carries one claim per queue.
+   */
+  private readonly claims = new GroupCommit<ClaimRequest, ClaimResult>((requests) => inRounds(requests, (r) => r.queue, (round) => this.store.claimMany(round)), {
+    maxBatch: CLAIM_BATCH,
+    maxInFlight: 2,
+  });
   private listener?: PoolClient;
   private listenerStarting?: Promise<void>;
   private closed = false;
@@ -137,7 +149,7 @@ export class DatabaseMessageQueue extends MessageQueue {
   async consume<T>(queue: string, handler: JobHandler<T>, options: ConsumeOptions = {}): Promise<Consumer> {
     this.assertOpen();
     assertQueueName(queue);
-    const consumer = new DatabaseConsumer(queue, handler as JobHandler, options, this.store, this.metrics, this.settings, () => {
+    const consumer = new DatabaseConsumer(queue, handler as JobHandler, options, this.store, (request) => this.claims.add(request), this.metrics, this.settings, () => {
       this.consumers.delete(consumer);
     });
     this.consumers.add(consumer);
@@ -316,6 +328,7 @@ class DatabaseConsumer extends Consumer {
     private readonly handler: JobHandler,
     options: ConsumeOptions,
     private readonly store: JobStore,
+    private readonly claimJobs: (request: ClaimRequest) => Promise<ClaimResult>,
     private readonly metrics: QueueMetrics,
     private readonly settings: DatabaseMessageQueue['settings'],
     private readonly onClosed: () => void,
@@ -394,7 +407,7 @@ class DatabaseConsumer extends Consumer {
     let nextDue: number | null | undefined;
     let claimed: ClaimedJob[];
     if (this.strict) claimed = await this.store.claimHead(this.queue, token, vis);
-    else ({ claimed, nextDueInMs: nextDue } = await this.store.claim(this.queue, limit, token, vis));
+    else ({ claimed, nextDueInMs: nextDue } = await this.claimJobs({ queue: this.queue, limit, lockToken: token, visibilityMs: vis }));
     if (reservation && claimed.length < reservation.granted) {
       await this.store.returnStarts(this.queue, reservation.windowStart, reservation.granted - claimed.length);
     }

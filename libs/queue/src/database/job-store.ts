@@ -19,6 +19,18 @@ export function parseNotification(payload: string): { queue: string; settingsCha
   return payload.endsWith(SETTINGS_MARK) ? { queue: payload.slice(0, -SETTINGS_MARK.length), settingsChanged: true } : { queue: payload, settingsChanged: false };
 }
 
+export interface ClaimRequest {
+  queue: string;
+  limit: number;
+  lockToken: string;
+  visibilityMs: number;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedJob[];
+  nextDueInMs: number | null;
+}
+
 /** A job's identity across queues (job ids are unique per queue only). */
 export const jobKey = (queue: string, jobId: string) => `${queue}\0${jobId}`;
 
@@ -93,18 +105,27 @@ const INSERT = new PreparedStatement(
        RETURNING queue, job_id`,
 );
 
+/** Claims for many queues (one request each, distinct queues) as one statement; each request names its lock token. */
 const CLAIM = new PreparedStatement(
   'queue.claim',
-  `WITH c AS (
-         SELECT seq FROM queue_jobs
-         WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${NOT_PAUSED}
-         ORDER BY priority, seq LIMIT $2::int FOR UPDATE SKIP LOCKED),
+  `WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(queue text, lim int, token text, vis int)),
+       c AS (
+         SELECT r.token, r.vis, w.seq FROM r
+         CROSS JOIN LATERAL (
+           SELECT seq FROM queue_jobs
+           WHERE queue = r.queue AND state = 'waiting' AND run_at <= now()
+             AND NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = r.queue AND s.paused)
+           ORDER BY priority, seq LIMIT r.lim FOR UPDATE SKIP LOCKED) w),
        claimed AS (
-         UPDATE queue_jobs j SET ${CLAIM_SET}
+         UPDATE queue_jobs j SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = c.token,
+                locked_until = now() + c.vis * interval '1 millisecond', started_at = now()
          FROM c WHERE j.seq = c.seq
-         ${CLAIM_RETURNING}),
-       ${NEXT_DUE}
-       SELECT ${NEXT_DUE_MS}, claimed.* FROM next_due LEFT JOIN claimed ON true`,
+         ${CLAIM_RETURNING}, j.queue AS claimed_queue),
+       next_due AS (
+         -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
+         SELECT r.queue, (SELECT min(run_at) FROM queue_jobs q WHERE q.queue = r.queue AND q.state = 'waiting' AND q.seq NOT IN (SELECT seq FROM c)) AS at
+         FROM r)
+       SELECT next_due.queue AS request_queue, ${NEXT_DUE_MS}, claimed.* FROM next_due LEFT JOIN claimed ON claimed.claimed_queue = next_due.queue`,
 );
 
 const CLAIM_HEAD = new PreparedStatement(
@@ -203,17 +224,23 @@ export class JobStore {
   }
 
   /**
-   * Claims up to `limit` due jobs, in (priority, seq) order. SKIP LOCKED lets
-   * many consumers claim from one queue without waiting for each other. In
-   * the same statement: how long until the next of the jobs it left waiting is
-   * due (`nextDueInMs`), which a consumer that got fewer than it asked for
-   * needs next; null when none waits.
+   * For each request, claims up to `limit` due jobs of its queue, in
+   * (priority, seq) order, all in one statement; the queues must be distinct.
+   * SKIP LOCKED lets many consumers claim from one queue without waiting for
+   * each other. In the same statement: how long until the next of the jobs it
+   * left waiting is due (`nextDueInMs`), which a consumer that got fewer than
+   * it asked for needs next; null when none waits. Results follow the requests.
    */
-  async claim(queue: string, limit: number, lockToken: string, visibilityMs: number): Promise<{ claimed: ClaimedJob[]; nextDueInMs: number | null }> {
-    const rows = await this.run(CLAIM, [queue, limit, lockToken, visibilityMs]);
-    const claimed = rows.filter((r) => r.job_id != null).map((r) => toClaimed(r, lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
-    const nextDue = rows[0]?.next_due_ms;
-    return { claimed, nextDueInMs: nextDue == null ? null : Number(nextDue) };
+  async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimResult[]> {
+    const rows = await this.run(CLAIM, [JSON.stringify(requests.map((r) => ({ queue: r.queue, lim: r.limit, token: r.lockToken, vis: r.visibilityMs })))]);
+    const byQueue = new Map<string, Row[]>();
+    for (const row of rows) byQueue.set(String(row.request_queue), [...(byQueue.get(String(row.request_queue)) ?? []), row]);
+    return requests.map((request) => {
+      const own = byQueue.get(request.queue) ?? [];
+      const claimed = own.filter((r) => r.job_id != null).map((r) => toClaimed(r, request.lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
+      const nextDue = own[0]?.next_due_ms;
+      return { claimed, nextDueInMs: nextDue == null ? null : Number(nextDue) };
+    });
   }
 
   /**
