@@ -234,7 +234,12 @@ export class JobStore {
   async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimResult[]> {
     const rows = await this.run(CLAIM, [JSON.stringify(requests.map((r) => ({ queue: r.queue, lim: r.limit, token: r.lockToken, vis: r.visibilityMs })))]);
     const byQueue = new Map<string, Row[]>();
-    for (const row of rows) byQueue.set(String(row.request_queue), [...(byQueue.get(String(row.request_queue)) ?? []), row]);
+    for (const row of rows) {
+      const queue = String(row.request_queue);
+      const own = byQueue.get(queue);
+      if (own) own.push(row);
+      else byQueue.set(queue, [row]);
+    }
     return requests.map((request) => {
       const own = byQueue.get(request.queue) ?? [];
       const claimed = own.filter((r) => r.job_id != null).map((r) => toClaimed(r, request.lockToken)).sort((a, b) => (a.seq < b.seq ? -1 : 1));
