@@ -11,6 +11,12 @@ import { openDataSource } from './support/drivers';
  * without making each of them re-read its queue's settings. Two drivers on
  * separate pools stand for two processes; the consumer's statements are counted.
  */
+/** Until the driver has one consumer per queue and each of them is idle (its first look done, nothing running). */
+async function untilIdle(driver: DatabaseMessageQueue, queues: string[]): Promise<void> {
+  const consumers = () => [...(driver as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => queues.includes(c.queue));
+  await waitFor(() => consumers().length === queues.length && consumers().every((c) => c.idle), { what: `${queues.length} consumer(s) idle` });
+}
+
 describeWithServices(['postgres'], 'database driver round trips', () => {
   let database: { url: string; drop: () => Promise<void> };
   let producerSource: DataSource;
@@ -107,8 +113,7 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
       { concurrency: 4 },
     );
     try {
-      const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => c.queue === queue);
-      await waitFor(() => consumers().length === 1 && consumers()[0].idle, { what: 'the consumer idle' });
+      await untilIdle(consumer, [queue]);
       statements.length = 0;
       const started = Date.now();
       const jobs = 20;
@@ -134,8 +139,7 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     const ran: Array<{ payload: string; at: number }> = [];
     try {
       const worker = await rarely.consume<string>(queue, async (job) => void ran.push({ payload: job.payload, at: Date.now() }));
-      const consumers = () => [...(rarely as unknown as { consumers: Set<{ idle: boolean }> }).consumers];
-      await waitFor(() => consumers()[0]?.idle === true, { what: 'the consumer idle' });
+      await untilIdle(rarely, [queue]);
       const enqueuedAt = Date.now();
       await producer.enqueueMany(queue, [
         { name: 'MessageSend', payload: 'later', options: { delayMs: 800 } },
@@ -157,8 +161,7 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     const ran = new Set<string>();
     const workers = await Promise.all(queues.map((queue) => consumer.consume<number>(queue, async () => void ran.add(queue))));
     try {
-      const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => queues.includes(c.queue));
-      await waitFor(() => consumers().length === queues.length && consumers().every((c) => c.idle), { what: 'the consumers idle' });
+      await untilIdle(consumer, queues);
       statements.length = 0;
       // One insert, one NOTIFY per queue, all read at once: each consumer wakes and claims in the same turn.
       await producer.enqueueAcross(queues.map((queue) => ({ queue, jobs: [{ name: 'MessageSend', payload: 0 }] })));
@@ -205,8 +208,7 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     });
     try {
       // Its first look done (a claim racing the new limit could start one job outside it).
-      const consumers = () => [...(consumer as unknown as { consumers: Set<{ idle: boolean; queue: string }> }).consumers].filter((c) => c.queue === queue);
-      await waitFor(() => consumers().length === 1 && consumers()[0].idle, { what: 'the consumer idle' });
+      await untilIdle(consumer, [queue]);
       await producer.setRateLimit(queue, { max: 2, durationMs: 60_000 });
       await producer.enqueueMany(queue, Array.from({ length: 5 }, (_, i) => ({ name: 'MessageSend', payload: i })));
       await waitFor(async () => (await producer.getCounts(queue)).completed === 2, { what: 'two jobs within the limit' });
