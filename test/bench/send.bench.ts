@@ -44,7 +44,8 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { parseMessagingSettings } from '../../libs/config/src/messaging-settings';
 import { connectToSandbox } from '../../libs/whatsapp/src/sandbox';
-import { openLoop, openLoopPool, type OpenLoopOptions, type OpenLoopResult } from './open-loop-load';
+import type { LoadJob } from './open-loop-child';
+import type { OpenLoopResult } from './open-loop-load';
 
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.DATABASE_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -66,7 +67,6 @@ const has = (name: string) => process.argv.includes(`--${name}`);
 
 const RATE = num('rate', 1000);
 /** Unmeasured load at the measured rate before each enqueue run. */
-const WARM_UP_SECONDS = 3;
 const SECONDS = num('seconds', 20);
 const CONNECTIONS = num('connections', 50);
 type Topology = 'all' | 'split';
@@ -187,45 +187,9 @@ const gatewayEnv = (driver: 'db' | 'bullmq', databaseUrl: string, prefix: string
 
 // ---------------------------------------------------------------- (1) enqueue
 
-interface LoadJob {
-  url: string;
-  /** `send`: POST /send with a new messageId each; `floor`: GET the path (no body, no work behind it). */
-  kind: 'send' | 'floor';
-  path: string;
-  key: string;
-  connections: number;
-  rate: number;
-  seconds: number;
-}
-
-/** The load generator's process: an open-loop load at a fixed rate (see open-loop-load.ts), each request with a new messageId. */
-async function runLoadChild(job: LoadJob): Promise<void> {
-  let counter = 0;
-  const body = () => {
-    const i = counter++;
-    return JSON.stringify({ messageId: `bench-${randomUUID()}`, to: `5534${String(900000000 + (i % 1000))}`, type: 'text', body: `bench message ${i}` });
-  };
-  const request: Omit<OpenLoopOptions, 'rate' | 'seconds'> =
-    job.kind === 'send'
-      ? { url: job.url, path: job.path, headers: { authorization: `Bearer ${job.key}`, 'content-type': 'application/json' }, body, connections: job.connections }
-      : { url: job.url, method: 'GET' as const, path: job.path, headers: {} as Record<string, string>, body: () => undefined as unknown as string, connections: job.connections };
-  // Warm-up at the measured rate (JIT, pools, prepared plans, batch sizes, and the generator's connections, which the
-  // measured run reuses), not measured; then the parent takes its "before" readings while no load runs, and says go.
-  const pool = openLoopPool(job.url, job.connections);
-  await openLoop({ ...request, rate: job.rate, seconds: WARM_UP_SECONDS, pool });
-  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
-  await new Promise<void>((resolve) => process.send!({ warm: true }, () => resolve()));
-  await go;
-  const cpu = process.cpuUsage();
-  const result = await openLoop({ ...request, rate: job.rate, seconds: job.seconds, pool });
-  const used = process.cpuUsage(cpu);
-  await pool.close();
-  process.send!({ result, cpuSeconds: (used.user + used.system) / 1e6 }, () => process.exit(0));
-}
-
 /** Runs the load generator in its own process; `onWarm` runs between the warm-up and the measured run, which starts when it is done. */
 function load(job: LoadJob, onWarm: () => void | Promise<void>): Promise<{ result: OpenLoopResult; cpuSeconds: number }> {
-  const child = fork(__filename, ['--load-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'open-loop-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.send(job);
   return new Promise((resolve, reject) => {
@@ -744,21 +708,12 @@ async function main(): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(summary)}\n`);
 }
 
-if (process.argv.includes('--load-child')) {
-  process.once('message', (job) => {
-    runLoadChild(job as LoadJob).catch((error) => {
-      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    });
-  });
-} else {
-  main().then(
-    // Baileys leaves timers behind (pre-key upload race); every child is stopped, so the bench ends here.
-    () => process.exit(0),
-    async (error) => {
-      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      for (const child of [...children]) await stop(child);
-      process.exit(1);
-    },
-  );
-}
+main().then(
+  // Baileys leaves timers behind (pre-key upload race); every child is stopped, so the bench ends here.
+  () => process.exit(0),
+  async (error) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    for (const child of [...children]) await stop(child);
+    process.exit(1);
+  },
+);

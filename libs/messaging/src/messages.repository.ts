@@ -258,20 +258,15 @@ export class MessagesRepository {
 
   /**
    * Inserts when the connection exists and is not logged out and the key is
-   * new; otherwise undefined (the caller then finds out which). One statement
-   * on the accepting path; the unique constraint settles concurrent duplicates.
+   * new; otherwise undefined (the caller then finds out which). The unique
+   * constraint settles concurrent duplicates. The batch's prepared statement
+   * with one row: a lone send is the common case on the accepting path below
+   * a few hundred requests per second, and PostgreSQL plans a prepared
+   * statement once instead of at every call (bench:statements: 1 row,
+   * prepared p50 0.36 ms against 0.64 ms plain).
    */
   async insertOutgoing(m: NewOutgoing, at = new Date()): Promise<MessageRecord | undefined> {
-    const rows = await queryRows(
-      this.dataSource,
-      `INSERT INTO messages (id, job_id, session_id, message_id, direction, "to", chat, type, payload, payload_hash, status, status_times, wa_message_id, scheduled_at, created_at, updated_at)
-       SELECT $11::uuid, $11::text, s.id, $2, 'out', $3, $3, $4, $5::jsonb, $6, 'queued', $7::jsonb, $8, $9::timestamptz, $10::timestamptz, $10::timestamptz
-       FROM sessions s WHERE s.id = $1 AND s.deleted_at IS NULL AND s.status <> 'logged_out'
-       ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
-       RETURNING id`,
-      [m.sessionId, m.messageId, m.to, m.type, JSON.stringify(m.payload), m.payloadHash, stamp('queued', at), m.waMessageId, m.scheduledAt, at, m.id],
-    );
-    return rows.length > 0 ? insertedRecord(m, at) : undefined;
+    return (await this.insertOutgoingMany([m], at)).get(m.id);
   }
 
   /**
