@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { DataSource } from 'typeorm';
+import { PreparedStatement } from '../../libs/persistence/src/prepared-statement';
 import { DatabaseMessageQueue } from '../../libs/queue/src';
 import { createTestDatabase, describeWithServices, waitFor } from '../support/services';
 import { openDataSource } from './support/drivers';
@@ -198,6 +199,24 @@ describeWithServices(['postgres'], 'database driver round trips', () => {
     // One statement for the whole batch, where one per queue was ten.
     expect(count(/INSERT INTO queue_jobs/)).toBe(1);
     for (const queue of queues) expect((await producer.getCounts(queue)).waiting).toBe(2);
+  });
+
+  it('stores rows and the jobs of the rows stored in one statement', async () => {
+    await consumerSource.query('CREATE TABLE IF NOT EXISTS trip_rows (id text PRIMARY KEY)');
+    await consumerSource.query(`INSERT INTO trip_rows (id) VALUES ('row-known')`);
+    const rows = new PreparedStatement('trips.insert_rows', `INSERT INTO trip_rows (id) SELECT jsonb_array_elements_text($1::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id AS key`);
+    const ids = ['row-known', 'row-1', 'row-2'];
+    statements.length = 0;
+    const stored = await consumer.insertWithJobs(
+      { dataSource: consumerSource, statement: rows, values: [JSON.stringify(ids)] },
+      ids.map((id) => ({ key: id, queue: `message-send.${id}`, job: { name: 'MessageSend', payload: id, options: { jobId: id } } })),
+    );
+    expect([...stored].sort()).toEqual(['row-1', 'row-2']);
+    // The rows' INSERT and the jobs' in one statement: one round trip and one commit, where the write then the enqueue were two.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/INSERT INTO trip_rows[\s\S]*INSERT INTO queue_jobs/);
+    expect((await producer.getCounts('message-send.row-known')).waiting).toBe(0);
+    for (const id of ['row-1', 'row-2']) expect((await producer.getCounts(`message-send.${id}`)).waiting).toBe(1);
   });
 
   it('applies a rate limit set through another process before claiming the jobs announced after it', async () => {

@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
 import { Metrics } from '../../libs/observability/src/metrics';
+import { createDataSource } from '../../libs/persistence/src';
+import { PreparedStatement } from '../../libs/persistence/src/prepared-statement';
 import { PermanentJobError, type Consumer, type JobContext, type MessageQueue } from '../../libs/queue/src';
 import { waitFor } from '../support/services';
 import { openDriver, type OpenDriver, type StorageSpec } from './support/drivers';
@@ -20,6 +23,13 @@ const RETRY = { attempts: 4, baseDelayMs: 100, factor: 2, maxDelayMs: 10_000 };
 const VISIBILITY_TIMEOUT_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A caller's own rows for `insertWithJobs`: the key of each row stored, none for a row that existed. */
+const INSERT_ROWS = new PreparedStatement(
+  'contract.insert_rows',
+  `INSERT INTO contract_rows (id, v) SELECT x.id, x.v FROM jsonb_to_recordset($1::jsonb) AS x(id text, v int)
+   ON CONFLICT (id) DO NOTHING RETURNING id AS key`,
+);
 
 /** A promise with its resolver, to hold a handler open until the test lets it go. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -131,6 +141,35 @@ export function queueContract(name: string, makeStorage: () => Promise<QueueStor
       await waitFor(async () => (await mq.getCounts(first)).completed === 2 && (await mq.getCounts(second)).completed === 1, { what: 'three completions' });
       expect(ran.filter((r) => r.queue === first).map((r) => r.v)).toEqual([0, 2]);
       expect(ran.filter((r) => r.queue === second)).toEqual([{ queue: second, id: 'known', v: 3 }]);
+    });
+
+    it('stores rows with the jobs of the rows stored, and no job for a row that was not', async () => {
+      // The database drivers' rows live beside their jobs (one statement); BullMQ's in a database of their own.
+      let own: DataSource | undefined;
+      if (!driver.dataSource) {
+        own = await createDataSource({});
+        await own.initialize();
+      }
+      const rowsSource = (driver.dataSource ?? own)!;
+      try {
+        await rowsSource.query('CREATE TABLE IF NOT EXISTS contract_rows (id text PRIMARY KEY, v int NOT NULL)');
+        const queue = queueName('with-rows');
+        const ids = [0, 1, 2].map((i) => `${queue}-${i}`);
+        const write = (rows: Array<{ id: string; v: number }>) => ({ dataSource: rowsSource, statement: INSERT_ROWS, values: [JSON.stringify(rows)] });
+        const jobOf = (i: number) => ({ key: ids[i], queue, job: { name: 'MessageSend', payload: { v: i }, options: { jobId: ids[i], newJobId: true } } });
+        expect([...(await mq.insertWithJobs(write([{ id: ids[0], v: 0 }]), []))]).toEqual([ids[0]]);
+
+        const stored = await mq.insertWithJobs(write(ids.map((id, v) => ({ id, v }))), [0, 1, 2].map(jobOf));
+        expect([...stored].sort()).toEqual([ids[1], ids[2]]);
+        expect(await mq.getJob(queue, ids[0])).toBeNull();
+        const ran: number[] = [];
+        await consume<{ v: number }>(queue, async (job) => void ran.push(job.payload.v));
+        await waitFor(async () => (await mq.getCounts(queue)).completed === 2, { what: 'the two jobs of the stored rows' });
+        expect(ran).toEqual([1, 2]);
+        expect((await rowsSource.query('SELECT count(*)::int AS n FROM contract_rows WHERE id = ANY($1)', [ids]))[0].n).toBe(3);
+      } finally {
+        await own?.destroy();
+      }
     });
 
     it('adds a job whose id the caller declares new once, even when it is wrongly declared new again', async () => {

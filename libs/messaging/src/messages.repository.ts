@@ -4,6 +4,7 @@ import { PreparedStatement } from '../../persistence/src/prepared-statement';
 import { queryRows } from '../../persistence/src/query-rows';
 import type { DeliveryStatus } from '../../contracts/src';
 import type { Cursor } from '../../http/src/cursor';
+import type { RowsInsert } from '../../queue/src/message-queue';
 import { SQL_STATUS_RANK, impliedDeliveryStatuses, type MessageStatus } from './message-status';
 
 export interface MessageError {
@@ -182,7 +183,7 @@ export const INSERT_OUTGOING = new PreparedStatement(
    JOIN sessions s ON s.id = x.session_id AND s.deleted_at IS NULL AND s.status <> 'logged_out'
    ORDER BY e.ord
    ON CONFLICT ON CONSTRAINT messages_session_message_id_key DO NOTHING
-   RETURNING id`,
+   RETURNING id AS key`,
 );
 
 /**
@@ -277,6 +278,17 @@ export class MessagesRepository {
    */
   async insertOutgoingMany(items: ReadonlyArray<NewOutgoing>, at = new Date()): Promise<Map<string, MessageRecord>> {
     if (items.length === 0) return new Map();
+    const { dataSource, statement, values } = this.outgoingInsert(items, at);
+    const rows = await statement.rows<{ key: string }>(dataSource, values);
+    return this.storedRecords(items, new Set(rows.map((r) => String(r.key))), at);
+  }
+
+  /**
+   * `insertOutgoingMany`'s statement, for a queue to run together with the
+   * jobs of the rows it stores (`MessageQueue.insertWithJobs`): it returns
+   * each stored row's id as its `key`.
+   */
+  outgoingInsert(items: ReadonlyArray<NewOutgoing>, at: Date): RowsInsert {
     const batch = items.map((m) => ({
       id: m.id,
       session_id: m.sessionId,
@@ -288,8 +300,11 @@ export class MessagesRepository {
       wa_message_id: m.waMessageId,
       scheduled_at: m.scheduledAt ? m.scheduledAt.toISOString() : null,
     }));
-    const rows = await INSERT_OUTGOING.rows<Row>(this.dataSource, [JSON.stringify(batch), stamp('queued', at), at]);
-    const stored = new Set(rows.map((r) => r.id as string));
+    return { dataSource: this.dataSource, statement: INSERT_OUTGOING, values: [JSON.stringify(batch), stamp('queued', at), at] };
+  }
+
+  /** The records of the sends whose rows `outgoingInsert` stored (their ids in `stored`), by id. */
+  storedRecords(items: ReadonlyArray<NewOutgoing>, stored: ReadonlySet<string>, at: Date): Map<string, MessageRecord> {
     return new Map(items.filter((m) => stored.has(m.id)).map((m) => [m.id, insertedRecord(m, at)]));
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/src/app-config';
-import { MessageQueue, type EnqueueResult } from '../../queue/src/message-queue';
+import { MessageQueue, type EnqueueResult, type NewJob, type RowsInsert } from '../../queue/src/message-queue';
 import type { MessageRecord } from './messages.repository';
 import { MessagesRepository } from './messages.repository';
 
@@ -37,38 +37,26 @@ export class SendJobs {
 
   /** `justInserted`: the caller created the row a moment ago, so its job cannot exist yet (the queue need not ask). */
   enqueue(message: MessageRecord, { jobId = message.jobId ?? message.id, justInserted = false } = {}): Promise<EnqueueResult> {
-    const delayMs = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - Date.now()) : 0;
-    return this.queue.enqueue<SendJobPayload>(
-      sendQueueName(message.sessionId),
-      SEND_JOB,
-      { id: message.id, sessionId: message.sessionId },
-      { jobId, delayMs, retry: this.retry(), newJobId: justInserted },
-    );
+    const { name, payload, options } = this.jobOf(message, jobId, justInserted);
+    return this.queue.enqueue<SendJobPayload>(sendQueueName(message.sessionId), name, payload, options);
   }
 
   /**
-   * Enqueues many messages with as few round trips as the queue allows (the
-   * database driver stores the jobs of every connection's queue in one
-   * statement). `justInserted`: the rows were created by this call's caller a
-   * moment ago, so their jobs cannot exist yet.
+   * Stores new rows of accepted sends (`rows`, keyed by message id) and the
+   * job of each row stored, as one unit where the queue can
+   * (`MessageQueue.insertWithJobs`: one statement with the database queue);
+   * resolves to the ids stored. The rows are new, so their jobs cannot exist.
    */
-  async enqueueMany(messages: ReadonlyArray<MessageRecord>, { justInserted = false } = {}): Promise<void> {
-    const byQueue = new Map<string, MessageRecord[]>();
-    for (const m of messages) {
-      const queue = sendQueueName(m.sessionId);
-      byQueue.set(queue, [...(byQueue.get(queue) ?? []), m]);
-    }
-    const retry = this.retry();
-    await this.queue.enqueueAcross<SendJobPayload>(
-      [...byQueue].map(([queue, batch]) => ({
-        queue,
-        jobs: batch.map((m) => ({
-          name: SEND_JOB,
-          payload: { id: m.id, sessionId: m.sessionId },
-          options: { jobId: m.jobId ?? m.id, delayMs: m.scheduledAt ? Math.max(0, m.scheduledAt.getTime() - Date.now()) : 0, retry, newJobId: justInserted },
-        })),
-      })),
+  storeWithJobs(rows: RowsInsert, messages: ReadonlyArray<Pick<MessageRecord, 'id' | 'sessionId' | 'scheduledAt'>>): Promise<Set<string>> {
+    return this.queue.insertWithJobs<SendJobPayload>(
+      rows,
+      messages.map((m) => ({ key: m.id, queue: sendQueueName(m.sessionId), job: this.jobOf(m, m.id, true) })),
     );
+  }
+
+  private jobOf(message: Pick<MessageRecord, 'id' | 'sessionId' | 'scheduledAt'>, jobId: string, justInserted: boolean): NewJob<SendJobPayload> {
+    const delayMs = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - Date.now()) : 0;
+    return { name: SEND_JOB, payload: { id: message.id, sessionId: message.sessionId }, options: { jobId, delayMs, retry: this.retry(), newJobId: justInserted } };
   }
 
   /** The dead job goes back with fresh attempts; when it is gone (discarded, Redis flushed, completed) a new job of this round is enqueued. */

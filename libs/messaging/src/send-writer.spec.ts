@@ -18,32 +18,24 @@ const send = (n: number, extra: Partial<NewOutgoing> = {}): NewOutgoing => ({
 });
 const recordOf = (m: NewOutgoing) => ({ id: m.id, sessionId: m.sessionId, messageId: m.messageId, jobId: m.id, status: 'queued' }) as unknown as MessageRecord;
 
-/** A repository and a queue that record what they were asked; `refuse` makes a statement fail for the message with that id. */
+/**
+ * A repository and a queue that record what they were asked: each write is
+ * the list of its sends' messageIds. `refuse` makes a write that holds the
+ * send with that messageId fail as a whole; `notStored` leaves sends out.
+ */
 function fakes(options: { notStored?: string[]; refuse?: string } = {}) {
-  const calls = { many: [] as string[][], one: [] as string[], enqueueMany: [] as string[][], enqueue: [] as string[], notJustInserted: 0 };
-  const fail = (items: NewOutgoing[]) => {
-    if (options.refuse && items.some((m) => m.messageId === options.refuse)) throw new Error('invalid input syntax');
-  };
+  const calls = { writes: [] as string[][], jobsFor: [] as string[][] };
   const messages = {
-    insertOutgoingMany: async (items: NewOutgoing[]) => {
-      calls.many.push(items.map((m) => m.messageId));
-      fail(items);
-      return new Map(items.filter((m) => !options.notStored?.includes(m.messageId)).map((m) => [m.id, recordOf(m)]));
-    },
-    insertOutgoing: async (item: NewOutgoing) => {
-      calls.one.push(item.messageId);
-      fail([item]);
-      return options.notStored?.includes(item.messageId) ? undefined : recordOf(item);
-    },
+    outgoingInsert: (items: NewOutgoing[]) => ({ items }),
+    storedRecords: (items: NewOutgoing[], stored: ReadonlySet<string>) => new Map(items.filter((m) => stored.has(m.id)).map((m) => [m.id, recordOf(m)])),
   } as unknown as MessagesRepository;
   const jobs = {
-    enqueueMany: async (records: MessageRecord[], options?: { justInserted?: boolean }) => {
-      if (!options?.justInserted) calls.notJustInserted++;
-      calls.enqueueMany.push(records.map((r) => r.messageId));
-    },
-    enqueue: async (record: MessageRecord, options?: { justInserted?: boolean }) => {
-      if (!options?.justInserted) calls.notJustInserted++;
-      calls.enqueue.push(record.messageId);
+    storeWithJobs: async (rows: { items: NewOutgoing[] }, sends: NewOutgoing[]) => {
+      calls.writes.push(rows.items.map((m) => m.messageId));
+      // The jobs travel with the rows they belong to.
+      calls.jobsFor.push(sends.map((m) => m.messageId));
+      if (options.refuse && rows.items.some((m) => m.messageId === options.refuse)) throw new Error('invalid input syntax');
+      return new Set(rows.items.filter((m) => !options.notStored?.includes(m.messageId)).map((m) => m.id));
     },
   } as unknown as SendJobs;
   const metrics = new Metrics(new Registry(), { defaultMetrics: false });
@@ -51,38 +43,37 @@ function fakes(options: { notStored?: string[]; refuse?: string } = {}) {
 }
 
 describe('SendWriter', () => {
-  it('measures each shared write: its rows, and how long the insert and the enqueue took', async () => {
+  it('measures each shared write: its rows, and how long it took', async () => {
     const { writer, metrics } = fakes();
     await Promise.all([1, 2, 3].map((n) => writer.store(send(n))));
     const rows = (await metrics.sendWriteRows.get()).values;
     expect(rows.find((v) => v.metricName === 'send_accept_write_rows_count')?.value).toBe(1);
     expect(rows.find((v) => v.metricName === 'send_accept_write_rows_sum')?.value).toBe(3);
     const counts = (await metrics.sendWriteDuration.get()).values.filter((v) => v.metricName === 'send_accept_write_seconds_count');
-    expect(Object.fromEntries(counts.map((v) => [v.labels.stage, v.value]))).toEqual({ insert: 1, enqueue: 1 });
+    expect(Object.fromEntries(counts.map((v) => [v.labels.stage, v.value]))).toEqual({ store: 1 });
   });
 
-  it('writes sends accepted together in one statement and one enqueue; each caller gets its own row', async () => {
+  it('writes sends accepted together, rows and jobs, in one write; each caller gets its own row', async () => {
     const { writer, calls } = fakes({ notStored: ['m2'] });
     const results = await Promise.all([1, 2, 3].map((n) => writer.store(send(n))));
-    expect(calls.many).toEqual([['m1', 'm2', 'm3']]);
-    expect(calls.enqueueMany).toEqual([['m1', 'm3']]);
+    expect(calls.writes).toEqual([['m1', 'm2', 'm3']]);
+    expect(calls.jobsFor).toEqual([['m1', 'm2', 'm3']]);
     expect(results.map((r) => r?.messageId)).toEqual(['m1', undefined, 'm3']);
   });
 
-  it('a lone send takes the single-row path; nothing stored means nothing enqueued', async () => {
+  it('a lone send is a write of its own; nothing stored reads as undefined', async () => {
     const { writer, calls } = fakes({ notStored: ['m9'] });
     expect((await writer.store(send(8)))?.messageId).toBe('m8');
     expect(await writer.store(send(9))).toBeUndefined();
-    // The row was inserted by this write: its job cannot exist, so the queue is told not to ask.
-    expect(calls).toMatchObject({ many: [], one: ['m8', 'm9'], enqueue: ['m8'], notJustInserted: 0 });
+    expect(calls.writes).toEqual([['m8'], ['m9']]);
   });
 
   it('a batch refused as a whole is retried row by row: only the bad send fails', async () => {
     const { writer, calls } = fakes({ refuse: 'm2' });
     const results = await Promise.allSettled([1, 2, 3].map((n) => writer.store(send(n))));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(calls.one.sort()).toEqual(['m1', 'm2', 'm3']);
-    expect(calls.enqueue.sort()).toEqual(['m1', 'm3']);
+    expect(calls.writes[0]).toEqual(['m1', 'm2', 'm3']);
+    expect(calls.writes.slice(1).sort()).toEqual([['m1'], ['m2'], ['m3']]);
   });
 
   it('sends arriving while a write is in flight share the next write', async () => {
@@ -92,7 +83,6 @@ describe('SendWriter', () => {
     // The first write has started; these arrive meanwhile (in-flight limit aside, they travel together).
     const rest = Array.from({ length: 5 }, (_, i) => writer.store(send(i + 2)));
     await Promise.all([first, ...rest]);
-    expect(calls.one).toEqual(['m1']);
-    expect(calls.many).toEqual([['m2', 'm3', 'm4', 'm5', 'm6']]);
+    expect(calls.writes).toEqual([['m1'], ['m2', 'm3', 'm4', 'm5', 'm6']]);
   });
 });

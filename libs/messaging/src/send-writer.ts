@@ -16,12 +16,13 @@ const MAX_BATCH = 200;
 const MAX_IN_FLIGHT = 1;
 
 /**
- * The durable half of accepting a send: the message row, then its job. Sends
- * accepted concurrently are written together (one INSERT for their rows, one
- * `enqueueMany` per connection for their jobs); each caller still resumes only
- * once its own row and job are stored. A batch the database refuses as a
- * whole (one bad row) is retried row by row, so one request's failure is never
- * another's.
+ * The durable half of accepting a send: the message row and its job, stored
+ * together (`SendJobs.storeWithJobs`: one statement with the database queue,
+ * the row then the job with BullMQ). Sends accepted concurrently are written
+ * together, one write for all their rows and jobs; each caller still resumes
+ * only once its own row and job are stored. A batch the database refuses as a
+ * whole (one bad row) is retried row by row, so one request's failure is
+ * never another's.
  */
 @Injectable()
 export class SendWriter {
@@ -40,31 +41,25 @@ export class SendWriter {
 
   private async writeBatch(items: NewOutgoing[]): Promise<Array<MessageRecord | undefined | ItemFailure>> {
     this.metrics.sendWriteRows.observe(items.length);
-    if (items.length === 1) return [await this.writeOne(items[0])];
-    let stored: Map<string, MessageRecord>;
+    if (items.length === 1) return this.write(items);
     try {
-      stored = await this.timed('insert', () => this.messages.insertOutgoingMany(items));
+      return await this.write(items);
     } catch {
-      return Promise.all(items.map((item) => this.writeOne(item).catch((error: unknown) => new ItemFailure(error))));
+      return Promise.all(items.map((item) => this.write([item]).then(([record]) => record, (error: unknown) => new ItemFailure(error))));
     }
-    const records = items.map((item) => stored.get(item.id));
-    const created = records.filter((r): r is MessageRecord => r !== undefined);
-    if (created.length > 0) await this.timed('enqueue', () => this.jobs.enqueueMany(created, { justInserted: true }));
-    return records;
   }
 
-  private async writeOne(item: NewOutgoing): Promise<MessageRecord | undefined> {
-    const record = await this.timed('insert', () => this.messages.insertOutgoing(item));
-    if (record) await this.timed('enqueue', () => this.jobs.enqueue(record, { justInserted: true }));
-    return record;
-  }
-
-  private async timed<T>(stage: 'insert' | 'enqueue', write: () => Promise<T>): Promise<T> {
-    const end = this.metrics.sendWriteDuration.startTimer({ stage });
+  /** The rows and jobs of `items`; per item, its record, or undefined when its row was not stored. */
+  private async write(items: NewOutgoing[]): Promise<Array<MessageRecord | undefined>> {
+    const at = new Date();
+    const end = this.metrics.sendWriteDuration.startTimer({ stage: 'store' });
+    let stored: Set<string>;
     try {
-      return await write();
+      stored = await this.jobs.storeWithJobs(this.messages.outgoingInsert(items, at), items);
     } finally {
       end();
     }
+    const records = this.messages.storedRecords(items, stored, at);
+    return items.map((item) => records.get(item.id));
   }
 }

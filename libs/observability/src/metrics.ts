@@ -45,10 +45,10 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    // Where accepting a send waits: accepted sends are written in shared batches, the rows then the jobs.
+    // Where accepting a send waits: accepted sends are written in shared batches, rows and jobs together.
     this.sendWriteDuration = new Histogram({
       name: 'send_accept_write_seconds',
-      help: 'Duration of one shared write of accepted sends, by stage (insert: the message rows; enqueue: their jobs)',
+      help: 'Duration of one shared write of accepted sends, by stage (store: the message rows and their jobs)',
       labelNames: ['stage'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,

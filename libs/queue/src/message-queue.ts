@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+import type { PreparedStatement } from '../../persistence/src/prepared-statement';
 import type { RetryPolicy } from './retry-policy';
 
 /**
@@ -28,6 +30,27 @@ export abstract class MessageQueue {
    */
   enqueueAcross<T = unknown>(batches: ReadonlyArray<QueueBatch<T>>): Promise<EnqueueResult[][]> {
     return Promise.all(batches.map(({ queue, jobs }) => this.enqueueMany(queue, jobs)));
+  }
+
+  /**
+   * Writes the caller's rows, then adds the job of each row the write stored
+   * (and of no other); resolves to the stored rows' keys. Here the write, then
+   * `enqueueAcross`: a crash between the two leaves rows without their jobs,
+   * which the caller must be able to find again (sends: the reconciler). A
+   * driver that keeps its jobs in the rows' database overrides it to do both
+   * in one statement: one round trip and one commit, and no such moment.
+   */
+  async insertWithJobs<T = unknown>(rows: RowsInsert, jobs: ReadonlyArray<KeyedJob<T>>): Promise<Set<string>> {
+    const stored = new Set((await rows.statement.rows<{ key: unknown }>(rows.dataSource, rows.values)).map((row) => String(row.key)));
+    const byQueue = new Map<string, Array<NewJob<T>>>();
+    for (const { key, queue, job } of jobs) {
+      if (!stored.has(key)) continue;
+      const batch = byQueue.get(queue);
+      if (batch) batch.push(job);
+      else byQueue.set(queue, [job]);
+    }
+    if (byQueue.size > 0) await this.enqueueAcross([...byQueue].map(([queue, batch]) => ({ queue, jobs: batch })));
+    return stored;
   }
 
   /**
@@ -95,6 +118,25 @@ export interface NewJob<T = unknown> {
 export interface QueueBatch<T = unknown> {
   queue: string;
   jobs: ReadonlyArray<NewJob<T>>;
+}
+
+/**
+ * A write of the caller's rows: one statement, its parameters numbered from
+ * $1, that returns a `key` column for each row it stored (and none for a row
+ * it left out, such as a conflict). Its text must not end in a semicolon: a
+ * driver may run it inside a larger statement.
+ */
+export interface RowsInsert {
+  dataSource: DataSource;
+  statement: PreparedStatement;
+  values: unknown[];
+}
+
+/** A job to add if, and only if, the row with `key` was stored by the same `insertWithJobs`. */
+export interface KeyedJob<T = unknown> {
+  key: string;
+  queue: string;
+  job: NewJob<T>;
 }
 
 export interface EnqueueResult {

@@ -20,6 +20,8 @@ export interface DriverTuning {
 
 export interface OpenDriver {
   queue: MessageQueue;
+  /** The database drivers' data source, where their jobs are. */
+  dataSource?: DataSource;
   /** Closes the driver and, for the database drivers, its data source. */
   close(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function openDriver(spec: StorageSpec, tuning: DriverTuning = {}): 
   });
   return {
     queue,
+    dataSource,
     close: async () => {
       await queue.close();
       await dataSource.destroy();

@@ -43,6 +43,20 @@ export interface NewJobRow {
   policy: RetryPolicy;
 }
 
+/** A new job as the INSERT's JSON parameter spells it. */
+const jobRecord = (j: NewJobRow & { queue: string }) => ({
+  queue: j.queue,
+  job_id: j.jobId,
+  name: j.name,
+  payload: j.payload === undefined ? null : j.payload,
+  priority: j.priority,
+  delay_ms: j.delayMs,
+  max_attempts: j.policy.attempts,
+  backoff_base_ms: j.policy.baseDelayMs,
+  backoff_factor: j.policy.factor,
+  backoff_max_ms: j.policy.maxDelayMs,
+});
+
 export interface ClaimedJob {
   seq: bigint;
   jobId: string;
@@ -92,18 +106,42 @@ const NEXT_DUE = `next_due AS (
 const NEXT_DUE_MS = `CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms`;
 
 // The statements every job runs (enqueue, claim, renew, finish) are prepared: see PreparedStatement.
-const INSERT = new PreparedStatement(
-  'queue.insert',
+/** The INSERT of new jobs from a JSON array parameter, in array order; `filter` narrows the rows (a WHERE clause on `x`). */
+const insertJobs = (param: string, filter = '') =>
   `INSERT INTO queue_jobs (queue, job_id, name, payload, priority, run_at, max_attempts, backoff_base_ms, backoff_factor, backoff_max_ms)
        SELECT x.queue, x.job_id, x.name, COALESCE(x.payload, 'null'::jsonb), x.priority,
               now() + x.delay_ms * interval '1 millisecond', x.max_attempts, x.backoff_base_ms, x.backoff_factor, x.backoff_max_ms
-       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(job, ord)
-       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(queue text, job_id text, name text, payload jsonb, priority int, delay_ms int,
+       FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS e(job, ord)
+       CROSS JOIN LATERAL jsonb_to_record(e.job) AS x(key text, queue text, job_id text, name text, payload jsonb, priority int, delay_ms int,
             max_attempts int, backoff_base_ms int, backoff_factor float8, backoff_max_ms int)
+       ${filter}
        ORDER BY e.ord
        ON CONFLICT (queue, job_id) DO NOTHING
-       RETURNING queue, job_id`,
-);
+       RETURNING queue, job_id`;
+
+// The statements every job runs (enqueue, claim, renew, finish) are prepared: see PreparedStatement.
+const INSERT = new PreparedStatement('queue.insert', insertJobs('$1'));
+
+/**
+ * A caller's write of rows and the INSERT of the jobs of the rows it stored,
+ * as one statement (see `insertWithRows`), prepared once per write.
+ */
+const withRowsStatements = new Map<string, PreparedStatement>();
+function insertWithRowsStatement(rows: PreparedStatement, rowValues: number): PreparedStatement {
+  const name = `${rows.name}+queue.insert`;
+  let statement = withRowsStatements.get(name);
+  if (!statement) {
+    statement = new PreparedStatement(
+      name,
+      `WITH stored AS (${rows.text}),
+       jobs AS (${insertJobs(`$${rowValues + 1}`, 'WHERE x.key IN (SELECT key::text FROM stored)')})
+       SELECT key::text AS key, NULL::text AS queue, NULL::text AS job_id FROM stored
+       UNION ALL SELECT NULL, queue, job_id FROM jobs`,
+    );
+    withRowsStatements.set(name, statement);
+  }
+  return statement;
+}
 
 /** Claims for many queues (one request each, distinct queues) as one statement; each request names its lock token. */
 const CLAIM = new PreparedStatement(
@@ -207,20 +245,29 @@ export class JobStore {
    * the ones that were new (the others already existed) as `jobKey`s.
    */
   async insert(jobs: ReadonlyArray<NewJobRow & { queue: string }>): Promise<Set<string>> {
-    const batch = jobs.map((j) => ({
-      queue: j.queue,
-      job_id: j.jobId,
-      name: j.name,
-      payload: j.payload === undefined ? null : j.payload,
-      priority: j.priority,
-      delay_ms: j.delayMs,
-      max_attempts: j.policy.attempts,
-      backoff_base_ms: j.policy.baseDelayMs,
-      backoff_factor: j.policy.factor,
-      backoff_max_ms: j.policy.maxDelayMs,
-    }));
-    const rows = await this.run(INSERT, [JSON.stringify(batch)]);
+    const rows = await this.run(INSERT, [JSON.stringify(jobs.map(jobRecord))]);
     return new Set(rows.map((r) => jobKey(String(r.queue), String(r.job_id))));
+  }
+
+  /**
+   * Runs the caller's write of rows (`rows`, returning a `key` per stored row)
+   * and inserts the jobs whose `key` it stored, in one statement: the rows and
+   * their jobs commit together or not at all. Returns the stored rows' keys and
+   * the new jobs as `jobKey`s.
+   */
+  async insertWithRows(
+    rows: PreparedStatement,
+    rowValues: readonly unknown[],
+    jobs: ReadonlyArray<NewJobRow & { queue: string; key: string }>,
+  ): Promise<{ stored: Set<string>; created: Set<string> }> {
+    const result = await this.run(insertWithRowsStatement(rows, rowValues.length), [...rowValues, JSON.stringify(jobs.map((j) => ({ ...jobRecord(j), key: j.key })))]);
+    const stored = new Set<string>();
+    const created = new Set<string>();
+    for (const r of result) {
+      if (r.key !== null) stored.add(String(r.key));
+      else created.add(jobKey(String(r.queue), String(r.job_id)));
+    }
+    return { stored, created };
   }
 
   /**
