@@ -170,8 +170,9 @@ export interface Page<T> {
 const IN_ID_ORDER = 'ORDER BY m.id FOR UPDATE OF m';
 
 /**
- * The accepting INSERT of a batch of sends (`insertOutgoingMany`). Prepared:
- * it runs once per batch while the next batch waits. Exported for
+ * The accepting INSERT of a batch of sends (`outgoingInsert`; with the
+ * database queue the first half of a statement that also inserts their jobs).
+ * Prepared: it runs once per batch while the next batch waits. Exported for
  * bench:statements, which times it prepared and plain.
  */
 export const INSERT_OUTGOING = new PreparedStatement(
