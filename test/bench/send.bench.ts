@@ -66,7 +66,6 @@ const num = (name: string, fallback: number) => {
 const has = (name: string) => process.argv.includes(`--${name}`);
 
 const RATE = num('rate', 1000);
-/** Unmeasured load at the measured rate before each enqueue run. */
 const SECONDS = num('seconds', 20);
 const CONNECTIONS = num('connections', 50);
 type Topology = 'all' | 'split';

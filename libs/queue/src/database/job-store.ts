@@ -89,15 +89,17 @@ export interface RateReservation {
 
 type Row = Record<string, unknown>;
 
-/** The claim's SET with the lock token and the visibility timeout (ms) as parameters `$token` and `$visibility`. */
-function claimSet(token: number, visibility: number): string {
-  return `state = 'active', attempts_made = j.attempts_made + 1, lock_token = $${token}::text,
-       locked_until = now() + $${visibility}::int * interval '1 millisecond', started_at = now()`;
+/** The claim's SET, given SQL for the lock token (text) and the visibility timeout (ms, int): parameters or columns. */
+function claimSet(token: string, visibility: string): string {
+  return `state = 'active', attempts_made = j.attempts_made + 1, lock_token = ${token},
+       locked_until = now() + ${visibility} * interval '1 millisecond', started_at = now()`;
 }
-const CLAIM_SET = claimSet(3, 4);
+const CLAIM_SET = claimSet('$3::text', '$4::int');
 const CLAIM_RETURNING = `RETURNING j.seq::text AS seq, j.job_id, j.name, j.payload, j.attempts_made, j.max_attempts,
        j.backoff_base_ms, j.backoff_factor, j.backoff_max_ms`;
-const NOT_PAUSED = `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = $1::text AND s.paused)`;
+/** The queue (SQL for its name) is not paused. */
+const notPaused = (queue: string) => `NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = ${queue} AND s.paused)`;
+const NOT_PAUSED = notPaused('$1::text');
 /** After a claim CTE `c`: when the first job it left waiting is due (one row, null when none waits). */
 const NEXT_DUE = `next_due AS (
          -- The statement's snapshot still shows the claimed rows as waiting: leave them out.
@@ -105,7 +107,6 @@ const NEXT_DUE = `next_due AS (
          WHERE queue = $1::text AND state = 'waiting' AND seq NOT IN (SELECT seq FROM c))`;
 const NEXT_DUE_MS = `CASE WHEN next_due.at IS NULL THEN NULL ELSE GREATEST(0, EXTRACT(EPOCH FROM (next_due.at - now())) * 1000)::float8 END AS next_due_ms`;
 
-// The statements every job runs (enqueue, claim, renew, finish) are prepared: see PreparedStatement.
 /** The INSERT of new jobs from a JSON array parameter, in array order; `filter` narrows the rows (a WHERE clause on `x`). */
 const insertJobs = (param: string, filter = '') =>
   `INSERT INTO queue_jobs (queue, job_id, name, payload, priority, run_at, max_attempts, backoff_base_ms, backoff_factor, backoff_max_ms)
@@ -152,11 +153,10 @@ const CLAIM = new PreparedStatement(
          CROSS JOIN LATERAL (
            SELECT seq FROM queue_jobs
            WHERE queue = r.queue AND state = 'waiting' AND run_at <= now()
-             AND NOT EXISTS (SELECT 1 FROM queue_settings s WHERE s.queue = r.queue AND s.paused)
+             AND ${notPaused('r.queue')}
            ORDER BY priority, seq LIMIT r.lim FOR UPDATE SKIP LOCKED) w),
        claimed AS (
-         UPDATE queue_jobs j SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = c.token,
-                locked_until = now() + c.vis * interval '1 millisecond', started_at = now()
+         UPDATE queue_jobs j SET ${claimSet('c.token', 'c.vis')}
          FROM c WHERE j.seq = c.seq
          ${CLAIM_RETURNING}, j.queue AS claimed_queue),
        next_due AS (
@@ -204,7 +204,7 @@ const COMPLETE_AND_CLAIM_NEXT = new PreparedStatement(
          WHERE queue = $1::text AND state = 'waiting' AND run_at <= now() AND ${NOT_PAUSED}
          ORDER BY priority, seq LIMIT 1 FOR UPDATE SKIP LOCKED),
        claimed AS (
-         UPDATE queue_jobs j SET ${claimSet(4, 5)}
+         UPDATE queue_jobs j SET ${claimSet('$4::text', '$5::int')}
          FROM c WHERE j.seq = c.seq
          ${CLAIM_RETURNING}),
        ${NEXT_DUE}
